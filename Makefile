@@ -1,0 +1,61 @@
+# The two commands a newcomer runs: `make demo` and `make test`.
+# Each creates .venv when it is missing and installs what it needs, so a
+# fresh clone needs no other step.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+.PHONY: demo test lint typecheck unit bench docs clean help
+
+help:
+	@echo "make demo   - start the hub (embedded profile) and run the flows"
+	@echo "make test   - ruff, mypy and the whole pytest suite"
+	@echo "make bench  - run the benchmarks in bench/ (writes bench/results/)"
+	@echo "make docs   - regenerate docs/ (JSON Schema, data dictionary)"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Polestar needs Python 3.11 or newer; set PYTHON=python3.x"'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -q -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install -q -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(PIP) install -q -e '.[dev,bench]'
+	@touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/polestar demo
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+unit: $(VENV)/.installed-dev
+	$(BIN)/pytest tests/unit
+
+bench: $(VENV)/.installed-bench
+	@set -e; for b in bench/*.py; do \
+	  case $$b in */_*) continue;; esac; \
+	  echo "== $$b"; $(BIN)/python $$b; \
+	done
+
+docs: $(VENV)/.installed
+	$(BIN)/polestar schema export docs
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,31 @@
+"""The durable event bus: one broker contract, an embedded SQLite engine and a JetStream engine."""
+
+from polestar.bus.config import BusConfig, JetStreamBusConfig, SqliteBusConfig
+from polestar.bus.contract import (
+    BackoffPolicy,
+    BusEngine,
+    BusMessage,
+    BusStats,
+    Consumer,
+    ConsumerSpec,
+    DeadLetter,
+    Delivery,
+    PublishAck,
+    RetentionPolicy,
+)
+
+__all__ = [
+    "BackoffPolicy",
+    "BusConfig",
+    "BusEngine",
+    "BusMessage",
+    "BusStats",
+    "Consumer",
+    "ConsumerSpec",
+    "DeadLetter",
+    "Delivery",
+    "JetStreamBusConfig",
+    "PublishAck",
+    "RetentionPolicy",
+    "SqliteBusConfig",
+]
