@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -59,6 +59,12 @@ class ProtectiveMarking(BaseModel):
         description="Handling caveats and descriptors; a caller must hold every one to see the record.",
         examples=[["PERSONAL"], ["UK EYES ONLY"]],
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _label_is_accepted(cls, data: Any) -> Any:
+        # A record may carry its marking as one label, as the envelope does.
+        return cls.parse(data).model_dump() if isinstance(data, str) else data
 
     @model_validator(mode="after")
     def _sensitive_only_with_official(self) -> Self:

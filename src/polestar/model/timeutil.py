@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -32,3 +32,14 @@ def for_display(value: datetime, zone: ZoneInfo | str = DISPLAY_ZONE) -> datetim
     """``value`` in the user's zone (Europe/London unless they chose another)."""
     tz = ZoneInfo(zone) if isinstance(zone, str) else zone
     return to_utc(value).astimezone(tz)
+
+
+def local_today(zone: ZoneInfo | str = DISPLAY_ZONE) -> date:
+    """Today's date in the user's zone: what "in the future" means for a date of birth."""
+    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+    return utcnow().astimezone(tz).date()
+
+
+def display_text(value: datetime, zone: ZoneInfo | str = DISPLAY_ZONE) -> str:
+    """``value`` as a person in the UK reads it, e.g. ``24/11/2026 14:03 GMT``."""
+    return for_display(value, zone).strftime("%d/%m/%Y %H:%M %Z")

@@ -1,0 +1,114 @@
+"""Storing messages: the checks before, and the dedupe and insert on the writer thread."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from pydantic import ValidationError
+
+from polestar.bus.contract import PublishAck, check_subject
+from polestar.bus.sqlite.rows import Outgoing, now
+from polestar.errors import PublishRefused
+from polestar.model.envelope import Envelope
+
+_LOOKUP_CHUNK = 500
+"""Keys per ``IN (...)`` lookup, well under SQLite's limit on bound parameters."""
+
+
+def insert_messages(
+    conn: sqlite3.Connection,
+    items: list[Outgoing],
+    *,
+    dedupe_window: float,
+    max_messages: int | None,
+) -> list[PublishAck]:
+    """Store ``items`` in order, answering a repeated idempotency key with the original's sequence.
+
+    Set-wise: one lookup per chunk of keys and one ``executemany`` per table,
+    because per-row statements would cost more than the fsync they share.
+    """
+    at = now()
+    recent = at - dedupe_window
+    known = _recent_keys(conn, [item.idempotency_key for item in items], recent)
+    fresh: list[Outgoing] = []
+    first_of: dict[str, int] = {}  # key -> index in fresh, for repeats within this batch
+    for item in items:
+        if item.idempotency_key not in known and item.idempotency_key not in first_of:
+            first_of[item.idempotency_key] = len(fresh)
+            fresh.append(item)
+    if fresh:
+        conn.executemany(
+            "INSERT INTO messages (subject, pkey, body, published_at) VALUES (?, ?, ?, ?)",
+            [(item.subject, item.key, item.body, at) for item in fresh],
+        )
+        # The writer holds SQLite's write lock, and AUTOINCREMENT hands out consecutive
+        # numbers, so this batch took the last len(fresh) sequences.
+        (last,) = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
+        first = last - len(fresh) + 1
+        conn.executemany(
+            "INSERT OR REPLACE INTO dedupe (key, seq, at) VALUES (?, ?, ?)",
+            [(item.idempotency_key, first + i, at) for i, item in enumerate(fresh)],
+        )
+        if max_messages is not None:
+            trim_to_count(conn, max_messages)
+    acks: list[PublishAck] = []
+    taken: set[str] = set()
+    for item in items:
+        key = item.idempotency_key
+        if key in known:
+            acks.append(PublishAck(sequence=known[key], duplicate=True))
+        elif key in taken:
+            acks.append(PublishAck(sequence=first + first_of[key], duplicate=True))
+        else:
+            taken.add(key)
+            acks.append(PublishAck(sequence=first + first_of[key]))
+    return acks
+
+
+def _recent_keys(conn: sqlite3.Connection, keys: list[str], since: float) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i in range(0, len(keys), _LOOKUP_CHUNK):
+        chunk = keys[i : i + _LOOKUP_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT key, seq FROM dedupe WHERE key IN ({marks}) AND at >= ?",  # noqa: S608 - placeholders only
+            (*chunk, since),
+        )
+        found.update(rows)
+    return found
+
+
+def trim_to_count(conn: sqlite3.Connection, max_messages: int) -> None:
+    """Drop the oldest messages beyond ``max_messages``.
+
+    Sequences are contiguous apart from pruning at the front (AUTOINCREMENT is
+    rolled back with its transaction), so the cut-off is arithmetic, not a count.
+    """
+    conn.execute(
+        "DELETE FROM messages WHERE seq <= (SELECT max(seq) FROM messages) - ?",
+        (max_messages,),
+    )
+
+
+def prepare(envelope: object, subject: str | None, idempotency_key: str | None, max_bytes: int) -> Outgoing:
+    """Check and encode one message, or raise ``PublishRefused`` saying why."""
+    if not isinstance(envelope, Envelope):
+        raise PublishRefused(f"the bus carries Envelopes, not {type(envelope).__name__}")
+    target = envelope.type if subject is None else subject
+    try:
+        check_subject(target)
+    except ValueError as exc:
+        raise PublishRefused(str(exc)) from exc
+    try:
+        body = envelope.to_json()
+        # Validate what will be stored, not the object: model_construct() and model_copy()
+        # skip validation, and an envelope no consumer can parse must be refused here.
+        Envelope.from_json(body)
+    except (ValidationError, ValueError, TypeError) as exc:
+        raise PublishRefused(f"the envelope is not valid: {exc}") from exc
+    if len(body) > max_bytes:
+        raise PublishRefused(f"the envelope is {len(body)} bytes; the bus accepts at most {max_bytes}")
+    key = envelope.id if idempotency_key is None else idempotency_key
+    if not key:
+        raise PublishRefused("the idempotency key is empty")
+    return Outgoing(subject=target, key=envelope.partitionkey, body=body, idempotency_key=key)
