@@ -6,13 +6,19 @@
     ├── ConfigError                 a configuration file or value is invalid (names each path)
     ├── ModelError                  a value does not fit the canonical POLE model
     │   └── SchemaVersionError      an event names a schema version this hub cannot read
-    └── BusError                    the event bus
-        ├── PublishRefused          the message was NOT accepted (too big, bad subject, not an envelope)
-        ├── BusUnavailable          the broker cannot be reached now: reconnect and try again
-        ├── BusClosed               the engine was stopped: do not retry on this instance
-        ├── RequestTimeout          a request got no reply within its timeout
-        ├── NoResponders            a request found nobody listening on its subject
-        └── DeadLetterNotFound      an operator named a dead letter that does not exist
+    ├── BusError                    the event bus
+    │   ├── PublishRefused          the message was NOT accepted (too big, bad subject, not an envelope)
+    │   ├── BusUnavailable          the broker cannot be reached now: reconnect and try again
+    │   ├── BusClosed               the engine was stopped: do not retry on this instance
+    │   ├── RequestTimeout          a request got no reply within its timeout
+    │   ├── NoResponders            a request found nobody listening on its subject
+    │   └── DeadLetterNotFound      an operator named a dead letter that does not exist
+    └── IntegrationError            connectors, mappings and routes
+        ├── InboundRefused          a system sent something the hub will not accept
+        ├── MappingFailed           one record could not be mapped (names the field and the record)
+        ├── DeliveryFailed          delivery failed for now: retry (honouring retry_after)
+        │   └── CircuitOpen         the system's circuit breaker is open: fail fast
+        └── DeliveryRefused         the system refused for good: dead-letter
 
 ``PublishRefused`` guarantees nothing was written; every other ``BusError`` on
 publish leaves the message's fate unknown, so callers retry with the same
@@ -70,3 +76,47 @@ class NoResponders(BusError):  # noqa: N818 - the NATS term operators know
 
 class DeadLetterNotFound(BusError):  # noqa: N818 - reads as the operator's answer
     """No dead letter has the id an operator gave."""
+
+
+class IntegrationError(PolestarError):
+    """Connectors, mappings and routes: moving data between a system and the hub."""
+
+
+class InboundRefused(IntegrationError):  # noqa: N818 - what the hub did, as the system sees it
+    """A system sent something the hub will not accept (hostile XML, too large, undecodable).
+
+    ``where`` names the place (a file and line, a request, a message id).
+    """
+
+    def __init__(self, reason: str, *, where: str | None = None) -> None:
+        self.reason = reason
+        self.where = where
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+class MappingFailed(IntegrationError):  # noqa: N818 - reads as the outcome for that record
+    """One record could not be mapped; ``field`` names what was wrong, ``where`` the record."""
+
+    def __init__(self, reason: str, *, field: str | None = None, where: str | None = None) -> None:
+        self.reason = reason
+        self.field = field
+        self.where = where
+        prefix = ": ".join(p for p in (where, field) if p)
+        super().__init__(f"{prefix}: {reason}" if prefix else reason)
+
+
+class DeliveryFailed(IntegrationError):  # noqa: N818 - transient: the route retries
+    """Delivery to a system failed for now (down, timeout, 5xx, 429); retry, after ``retry_after`` if given."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+        super().__init__(reason)
+
+
+class DeliveryRefused(IntegrationError):  # noqa: N818 - permanent: the route dead-letters
+    """The system refused the message for good (4xx, a schema violation); retrying cannot help."""
+
+
+class CircuitOpen(DeliveryFailed):
+    """A circuit breaker is open: the system failed repeatedly and is not being called now."""

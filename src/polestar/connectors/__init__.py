@@ -1,0 +1,1 @@
+"""Connectors: one subpackage per transport, each with an inbound and/or outbound side."""

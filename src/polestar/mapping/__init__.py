@@ -1,0 +1,1 @@
+"""Mappings between a system's own format and the canonical model."""

@@ -1,0 +1,1 @@
+"""Routes: YAML pipelines of small steps from inputs to outputs, on the bus."""
