@@ -106,7 +106,7 @@ class MappingFailed(IntegrationError):  # noqa: N818 - reads as the outcome for 
 
 
 class DeliveryFailed(IntegrationError):  # noqa: N818 - transient: the route retries
-    """Delivery to a system failed for now (down, timeout, 5xx, 429); retry, after ``retry_after`` if given."""
+    """Delivery failed for now (down, timeout, 5xx, 429); retry, after ``retry_after`` if given."""
 
     def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
         self.reason = reason
