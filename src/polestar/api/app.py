@@ -9,10 +9,14 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
 from polestar.__about__ import __version__
+from polestar.api.bus_component import BusComponent, EngineFactory
+from polestar.api.bus_routes import router as bus_routes
 from polestar.api.health import ComponentStatus, HubState
 from polestar.api.health import router as health_router
 from polestar.api.limits import BodySizeLimit
 from polestar.api.problems import PROBLEM_RESPONSES, install_problem_handlers
+from polestar.bus.admin import OperatorActionSink
+from polestar.bus.factory import open_engine
 from polestar.config import HubConfig
 
 API_DESCRIPTION = """\
@@ -34,18 +38,33 @@ class ServiceIndex(BaseModel):
     links: dict[str, str] = Field(description="Link relation to path.", examples=[{"health": "/health"}])
 
 
-def create_app(config: HubConfig) -> FastAPI:
-    """The hub's HTTP API for ``config``; components start and stop in its lifespan."""
-    hub = HubState(config=config, components={"api": ComponentStatus.STARTING})
+def create_app(
+    config: HubConfig,
+    *,
+    bus_factory: EngineFactory = open_engine,
+    on_operator_action: OperatorActionSink | None = None,
+) -> FastAPI:
+    """The hub's HTTP API for ``config``; components start and stop in its lifespan.
+
+    Args:
+        config: the hub configuration.
+        bus_factory: builds the bus engine (no I/O); tests may pass their own.
+        on_operator_action: receives every operator action on the bus (default: logged).
+    """
+    bus = BusComponent(config.bus, config.data_dir, factory=bus_factory, on_action=on_operator_action)
+    hub = HubState(config=config, components={"api": ComponentStatus.STARTING}, bus=bus)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # Components (bus, store, ...) join here as they land: start in order, stop in reverse.
+        # Components join here as they land: start in order, stop in reverse. A bus that
+        # cannot start does not stop the hub: /ready names it and it is retried meanwhile.
+        await bus.start()
         hub.components["api"] = ComponentStatus.OK
         try:
             yield
         finally:
             hub.components["api"] = ComponentStatus.STOPPING
+            await bus.close()
 
     app = FastAPI(
         title="Polestar",
@@ -61,6 +80,7 @@ def create_app(config: HubConfig) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=config.api.max_request_bytes)
     app.include_router(health_router)
+    app.include_router(bus_routes)
 
     @app.get("/", summary="Service index", tags=["operations"])
     async def index() -> ServiceIndex:
@@ -68,7 +88,13 @@ def create_app(config: HubConfig) -> FastAPI:
         return ServiceIndex(
             name="Polestar",
             version=__version__,
-            links={"health": "/health", "ready": "/ready", "docs": "/docs", "openapi": "/openapi.json"},
+            links={
+                "health": "/health",
+                "ready": "/ready",
+                "bus": "/bus/stats",
+                "docs": "/docs",
+                "openapi": "/openapi.json",
+            },
         )
 
     return app

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from polestar.__about__ import __version__
 from polestar.config import HubConfig, Profile
+
+if TYPE_CHECKING:
+    from polestar.api.bus_component import BusComponent
 
 
 class ComponentStatus(StrEnum):
@@ -19,7 +23,17 @@ class ComponentStatus(StrEnum):
     STARTING = "starting"
     OK = "ok"
     STOPPING = "stopping"
+    UNAVAILABLE = "unavailable"
+    """It cannot take work now (e.g. its broker is unreachable); the hub keeps trying."""
     FAILED = "failed"
+
+
+_WORST_FIRST = (
+    ComponentStatus.FAILED,
+    ComponentStatus.UNAVAILABLE,
+    ComponentStatus.STOPPING,
+    ComponentStatus.STARTING,
+)
 
 
 @dataclass
@@ -28,6 +42,7 @@ class HubState:
 
     config: HubConfig
     components: dict[str, ComponentStatus] = field(default_factory=dict)
+    bus: BusComponent | None = None
 
 
 class Health(BaseModel):
@@ -49,6 +64,11 @@ class ComponentReport(BaseModel):
 
     name: str = Field(description="The component, e.g. api, bus, store.", examples=["api"])
     status: ComponentStatus = Field(description="ok when it can take work.")
+    detail: str | None = Field(
+        default=None,
+        description="Why it is not ok, when known.",
+        examples=["cannot connect to NATS at nats://nats-1:4222: ...; retrying in 8 s"],
+    )
 
 
 class Readiness(BaseModel):
@@ -56,7 +76,7 @@ class Readiness(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    status: ComponentStatus = Field(description="ok when every component is ok.")
+    status: ComponentStatus = Field(description="ok when every component is ok, else the worst status.")
     components: list[ComponentReport] = Field(description="Each component, by name.")
 
 
@@ -79,13 +99,23 @@ async def health(request: Request) -> Health:
     "/ready",
     summary="Readiness",
     responses={HTTPStatus.SERVICE_UNAVAILABLE: {"model": Readiness, "description": "Not ready"}},
+    response_model_exclude_none=True,
 )
 async def ready(request: Request, response: Response) -> Readiness:
-    """Whether the hub can take work: 200 when every component is ok, else 503."""
-    components = [
-        ComponentReport(name=name, status=status) for name, status in sorted(_hub(request).components.items())
-    ]
-    all_ok = bool(components) and all(c.status is ComponentStatus.OK for c in components)
-    if not all_ok:
+    """Whether the hub can take work: 200 when every component is ok, else 503 naming which and why.
+
+    Answers within a few seconds even when a broker does not: each probe is bounded.
+    """
+    hub = _hub(request)
+    components = [ComponentReport(name=name, status=status) for name, status in hub.components.items()]
+    if hub.bus is not None:
+        status, detail = await hub.bus.check()
+        components.append(ComponentReport(name="bus", status=status, detail=detail))
+    components.sort(key=lambda c: c.name)
+    statuses = {c.status for c in components}
+    overall = next((s for s in _WORST_FIRST if s in statuses), ComponentStatus.OK)
+    if not components:
+        overall = ComponentStatus.STARTING
+    if overall is not ComponentStatus.OK:
         response.status_code = HTTPStatus.SERVICE_UNAVAILABLE
-    return Readiness(status=ComponentStatus.OK if all_ok else ComponentStatus.STARTING, components=components)
+    return Readiness(status=overall, components=components)

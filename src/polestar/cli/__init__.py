@@ -1,4 +1,4 @@
-"""The command line: ``polestar up``, ``demo``, ``version``, ``config check``, ``schema export``.
+"""The command line: ``polestar up``, ``demo``, ``version``, ``config``, ``schema`` and ``bus``.
 
 A thin way in over the hub's components; see ``polestar --help``.
 """

@@ -1,16 +1,15 @@
 """The ``polestar`` command: one Typer app, one module per command or command group.
 
 Groups are added here in one place: ``polestar config`` (config.py),
-``polestar schema`` (schema.py). The event bus's operator commands
-(``polestar bus ...``) belong in ``cli/bus.py`` as ``app = typer.Typer()``,
-added below with ``root.add_typer(bus.app, name="bus")``.
+``polestar schema`` (schema.py) and the event bus's operator commands,
+``polestar bus ...`` (bus.py).
 """
 
 from __future__ import annotations
 
 import typer
 
-from polestar.cli import config, schema
+from polestar.cli import bus, config, schema
 from polestar.cli.demo import demo
 from polestar.cli.up import up
 from polestar.cli.version import version
@@ -29,6 +28,7 @@ root.command("demo")(demo)
 root.command("version")(version)
 root.add_typer(config.app, name="config")
 root.add_typer(schema.app, name="schema")
+root.add_typer(bus.app, name="bus")
 
 
 def main() -> None:

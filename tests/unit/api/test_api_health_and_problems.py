@@ -14,8 +14,8 @@ def client_for(app):
 
 
 @pytest.fixture
-async def hub():
-    app = create_app(HubConfig(api=ApiConfig(max_request_bytes=2048)))
+async def hub(tmp_path):
+    app = create_app(HubConfig(data_dir=tmp_path, api=ApiConfig(max_request_bytes=2048)))
 
     @app.get("/test/boom", include_in_schema=False)
     async def boom() -> None:
@@ -38,15 +38,21 @@ async def test_health_reports_status_version_and_profile(hub):
 async def test_ready_reports_each_component_once_started(hub):
     response = await hub.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "components": [{"name": "api", "status": "ok"}]}
+    assert response.json() == {
+        "status": "ok",
+        "components": [{"name": "api", "status": "ok"}, {"name": "bus", "status": "ok"}],
+    }
 
 
-async def test_not_ready_before_the_lifespan_has_started():
-    app = create_app(HubConfig())
+async def test_not_ready_before_the_lifespan_has_started(tmp_path):
+    app = create_app(HubConfig(data_dir=tmp_path))
     async with client_for(app) as client:
         response = await client.get("/ready")
     assert response.status_code == 503
-    assert response.json()["components"] == [{"name": "api", "status": "starting"}]
+    assert response.json() == {
+        "status": "starting",
+        "components": [{"name": "api", "status": "starting"}, {"name": "bus", "status": "starting"}],
+    }
 
 
 async def test_unknown_path_is_a_404_problem(hub):
@@ -73,8 +79,8 @@ async def test_unexpected_error_is_a_500_problem_without_internals(hub, caplog):
     assert "secret internals" in caplog.text  # the operator's log has it
 
 
-async def test_invalid_request_is_a_422_problem_listing_each_error():
-    app = create_app(HubConfig())
+async def test_invalid_request_is_a_422_problem_listing_each_error(tmp_path):
+    app = create_app(HubConfig(data_dir=tmp_path))
 
     @app.get("/test/items/{number}")
     async def item(number: int, limit: int) -> dict[str, int]:

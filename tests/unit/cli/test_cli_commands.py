@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from polestar import __version__
 from polestar.cli import root
+from polestar.cli.schema import openapi_document
 from polestar.config import HubConfig
 
 REPO = Path(__file__).resolve().parents[3]
@@ -131,7 +132,21 @@ def test_schema_export_writes_schemas_and_dictionary(polestar, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "schemas" / "envelope.schema.json").is_file()
     assert (tmp_path / "data-dictionary" / "index.md").is_file()
+    assert json.loads((tmp_path / "openapi.json").read_text(encoding="utf-8"))["info"]["title"] == "Polestar"
     assert polestar("schema", "export", "--check", str(tmp_path)).exit_code == 0
+
+
+def test_committed_openapi_document_matches_the_api():
+    committed = (REPO / "docs" / "openapi.json").read_text(encoding="utf-8")
+    assert committed == openapi_document(), "docs/openapi.json is out of date; run `make docs`"
+
+
+def test_schema_export_check_fails_on_a_stale_openapi_document(polestar, tmp_path):
+    polestar("schema", "export", str(tmp_path))
+    (tmp_path / "openapi.json").write_text("{}\n", encoding="utf-8")
+    result = polestar("schema", "export", "--check", str(tmp_path))
+    assert result.exit_code == 1
+    assert "changed: openapi.json" in result.stderr
 
 
 def test_schema_export_check_fails_on_stale_docs(polestar, tmp_path):

@@ -1,0 +1,131 @@
+"""``/bus/...``: the bus's operator operations over HTTP, each one recorded through ``BusAdmin``.
+
+Authentication does not exist yet, so the acting operator is named by the
+``X-Polestar-Actor`` request header and recorded as given; once the security
+component lands, the actor will come from the caller's verified identity and
+the header will no longer be trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, HTTPException, Path, Query, Request
+
+from polestar.api.bus_models import (
+    BusStatsView,
+    DeadLetterDetail,
+    DeadLetterList,
+    DeadLetterSummary,
+    DiscardResult,
+    OperatorReason,
+    ReplayResult,
+)
+from polestar.api.health import HubState
+from polestar.api.problems import Problem
+from polestar.bus.admin import MAX_ACTOR_LENGTH, MAX_LIST_LIMIT, BusAdmin, ReasonRequired
+from polestar.errors import BusClosed, BusError, BusUnavailable, DeadLetterNotFound
+
+ACTOR_HEADER = "X-Polestar-Actor"
+
+Actor = Annotated[
+    str,
+    Header(
+        alias=ACTOR_HEADER,
+        min_length=1,
+        max_length=MAX_ACTOR_LENGTH,
+        description=(
+            "Who is acting, e.g. user:pc1234; recorded with the action. Until authentication "
+            "exists the hub trusts this header as given."
+        ),
+        examples=["user:pc1234"],
+    ),
+]
+DeadLetterId = Annotated[str, Path(min_length=1, max_length=256, description="The dead letter's id.")]
+
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    HTTPStatus.SERVICE_UNAVAILABLE: {"model": Problem, "description": "The bus is unavailable now"}
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    HTTPStatus.NOT_FOUND: {"model": Problem, "description": "No dead letter has this id"},
+    **_UNAVAILABLE,
+}
+
+router = APIRouter(prefix="/bus", tags=["bus"], responses=_UNAVAILABLE)
+
+
+def _admin(request: Request) -> BusAdmin:
+    hub = request.app.state.hub
+    assert isinstance(hub, HubState)
+    admin = hub.bus.admin if hub.bus is not None else None
+    if admin is None:
+        reason = hub.bus.reason if hub.bus is not None else None
+        raise HTTPException(
+            HTTPStatus.SERVICE_UNAVAILABLE, f"the bus is unavailable: {reason or 'not started'}"
+        )
+    return admin
+
+
+@contextlib.contextmanager
+def _answering() -> Iterator[None]:
+    """Turn the bus's expected errors into problem responses."""
+    try:
+        yield
+    except DeadLetterNotFound as exc:
+        raise HTTPException(HTTPStatus.NOT_FOUND, str(exc)) from None
+    except ReasonRequired as exc:
+        raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc)) from None
+    except (BusUnavailable, BusClosed, TimeoutError) as exc:
+        raise HTTPException(HTTPStatus.SERVICE_UNAVAILABLE, f"the bus is unavailable: {exc}") from None
+    except BusError as exc:
+        raise HTTPException(HTTPStatus.SERVICE_UNAVAILABLE, f"the bus could not do it: {exc}") from None
+
+
+@router.get("/stats", summary="Bus statistics")
+async def stats(request: Request, actor: Actor) -> BusStatsView:
+    """Messages kept, dead letters and each consumer group's backlog (``polestar bus stats``)."""
+    with _answering():
+        return BusStatsView.of(await _admin(request).stats(actor=actor))
+
+
+@router.get("/dead-letters", summary="List dead letters")
+async def list_dead_letters(
+    request: Request,
+    actor: Actor,
+    group: Annotated[str | None, Query(max_length=64, description="Only this consumer group.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="The most to return.")] = 100,
+) -> DeadLetterList:
+    """Dead letters oldest first, without their payloads; the listing is recorded."""
+    with _answering():
+        found = await _admin(request).dead_letters(actor=actor, group=group, limit=limit)
+    return DeadLetterList(group=group, limit=limit, dead_letters=[DeadLetterSummary.of(d) for d in found])
+
+
+@router.get("/dead-letters/{dead_letter_id}", summary="Show a dead letter", responses=_NOT_FOUND)
+async def show_dead_letter(request: Request, actor: Actor, dead_letter_id: DeadLetterId) -> DeadLetterDetail:
+    """One dead letter with its failure history and its event; viewing it is recorded."""
+    with _answering():
+        return DeadLetterDetail.of(await _admin(request).dead_letter(dead_letter_id, actor=actor))
+
+
+@router.post("/dead-letters/{dead_letter_id}/replay", summary="Replay a dead letter", responses=_NOT_FOUND)
+async def replay_dead_letter(
+    request: Request, actor: Actor, dead_letter_id: DeadLetterId, body: Annotated[OperatorReason, Body()]
+) -> ReplayResult:
+    """Send the dead letter back to its consumer group as a fresh delivery; the reason is recorded."""
+    with _answering():
+        ack = await _admin(request).replay(dead_letter_id, actor=actor, reason=body.reason)
+    return ReplayResult.of(dead_letter_id, ack)
+
+
+@router.post("/dead-letters/{dead_letter_id}/discard", summary="Discard a dead letter", responses=_NOT_FOUND)
+async def discard_dead_letter(
+    request: Request, actor: Actor, dead_letter_id: DeadLetterId, body: Annotated[OperatorReason, Body()]
+) -> DiscardResult:
+    """Delete the dead letter for good: it will not be delivered again. The reason is recorded."""
+    with _answering():
+        dead = await _admin(request).discard(dead_letter_id, actor=actor, reason=body.reason)
+    return DiscardResult(id=dead.id, group=dead.group, event_id=dead.message.envelope.id)
