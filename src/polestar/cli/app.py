@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from polestar.cli import bus, config, schema
+from polestar.cli import bus, config, mapping, schema
 from polestar.cli.demo import demo
 from polestar.cli.up import up
 from polestar.cli.version import version
@@ -29,6 +29,7 @@ root.command("version")(version)
 root.add_typer(config.app, name="config")
 root.add_typer(schema.app, name="schema")
 root.add_typer(bus.app, name="bus")
+root.add_typer(mapping.app, name="mapping")
 
 
 def main() -> None:
