@@ -1,0 +1,63 @@
+"""Settling a broker message: ingest it, quarantine what the hub refuses, then ack or leave it.
+
+Shared by every broker inbound (nats, amqp, mqtt): each asks ``hand_over`` what
+to tell its broker, so the rule "acked only once durable" is written once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from enum import StrEnum
+
+from polestar.connectors.contract import Ingest, RawMessage
+from polestar.errors import InboundRefused, MappingFailed, PublishRefused
+
+logger = logging.getLogger(__name__)
+
+
+class Settlement(StrEnum):
+    """What to tell the broker about one message once the hub has dealt with it."""
+
+    ACK = "ack"
+    """Taken: ingested, or quarantined with a reason."""
+    RETRY = "retry"
+    """Not taken (the hub or its bus is down): leave it with the broker to be delivered again."""
+
+
+_PERMANENT = (InboundRefused, MappingFailed, PublishRefused)
+
+
+async def hand_over(ingest: Ingest, raw: RawMessage) -> Settlement:
+    """Ingest ``raw``; quarantine it if refused or partly rejected; say whether to ack or retry.
+
+    A message is acked only once it is durable on the bus, either as events
+    or in quarantine; anything else leaves it with the broker.
+    """
+    try:
+        result = await ingest(raw)
+    except _PERMANENT as exc:
+        reason = str(exc)
+    except Exception:  # whatever failed inside the hub, the broker keeps the message
+        logger.warning(
+            "%s: ingest of %s failed; it will be redelivered", raw.connector, raw.reference, exc_info=True
+        )
+        return Settlement.RETRY
+    else:
+        if not result.rejected:
+            return Settlement.ACK
+        reason = "; ".join(": ".join(p for p in (r.where, r.field, r.reason) if p) for r in result.rejected)
+    try:
+        await ingest.quarantine(raw, reason)
+    except Exception:  # the quarantine is not durable: keep the message with the broker
+        logger.warning(
+            "%s: cannot quarantine %s; it will be redelivered", raw.connector, raw.reference, exc_info=True
+        )
+        return Settlement.RETRY
+    logger.info("%s: quarantined %s: %s", raw.connector, raw.reference, reason)
+    return Settlement.ACK
+
+
+def content_reference(prefix: str, body: bytes) -> str:
+    """A reference for a message its transport gave no id: stable across redeliveries."""
+    return f"{prefix}:sha256:{hashlib.sha256(body).hexdigest()[:32]}"
