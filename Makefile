@@ -54,8 +54,11 @@ bench: $(VENV)/.installed-bench
 	  echo "== $$b"; $(BIN)/python $$b; \
 	done
 
-docs: $(VENV)/.installed
+docs: $(VENV)/.installed-dev
 	$(BIN)/polestar schema export docs
+	$(BIN)/python -m polestar.mapping.reference docs/mappings.md
+	$(BIN)/python -m polestar.routes.reference docs/routes.md
+	POLESTAR_WRITE_DOCS=1 $(BIN)/pytest -q tests/unit/connectors/test_email_and_broker_kind_docs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -13,11 +13,15 @@ from polestar.api.bus_component import BusComponent, EngineFactory
 from polestar.api.bus_routes import router as bus_routes
 from polestar.api.health import ComponentStatus, HubState
 from polestar.api.health import router as health_router
+from polestar.api.integration_component import IntegrationComponent
 from polestar.api.limits import BodySizeLimit
 from polestar.api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from polestar.bus.admin import OperatorActionSink
 from polestar.bus.factory import open_engine
 from polestar.config import HubConfig
+from polestar.connectors.http.inbound import create_ingest_router
+from polestar.connectors.soap import create_soap_router
+from polestar.routes.api import create_routes_router
 
 API_DESCRIPTION = """\
 Polestar is an integration hub for policing and justice: one canonical POLE
@@ -52,18 +56,27 @@ def create_app(
         on_operator_action: receives every operator action on the bus (default: logged).
     """
     bus = BusComponent(config.bus, config.data_dir, factory=bus_factory, on_action=on_operator_action)
-    hub = HubState(config=config, components={"api": ComponentStatus.STARTING}, bus=bus)
+    integration = (
+        None if config.integration_dir is None else IntegrationComponent(config.integration_dir, bus)
+    )
+    hub = HubState(
+        config=config, components={"api": ComponentStatus.STARTING}, bus=bus, integration=integration
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Components join here as they land: start in order, stop in reverse. A bus that
         # cannot start does not stop the hub: /ready names it and it is retried meanwhile.
         await bus.start()
+        if integration is not None:
+            await integration.start()
         hub.components["api"] = ComponentStatus.OK
         try:
             yield
         finally:
             hub.components["api"] = ComponentStatus.STOPPING
+            if integration is not None:
+                await integration.close()
             await bus.close()
 
     app = FastAPI(
@@ -81,6 +94,10 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=config.api.max_request_bytes)
     app.include_router(health_router)
     app.include_router(bus_routes)
+    if integration is not None:
+        app.include_router(create_routes_router(integration.runtime))
+        app.include_router(create_ingest_router(integration.http_endpoints))
+        app.include_router(create_soap_router(integration.soap_endpoints))
 
     @app.get("/", summary="Service index", tags=["operations"])
     async def index() -> ServiceIndex:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,6 +43,15 @@ class HubState:
     config: HubConfig
     components: dict[str, ComponentStatus] = field(default_factory=dict)
     bus: BusComponent | None = None
+    integration: IntegrationStatus | None = None
+
+
+class IntegrationStatus(Protocol):
+    """What /ready asks of the integrations component."""
+
+    def check(self) -> tuple[ComponentStatus, str | None]:
+        """The component's status and, when not ok, why."""
+        ...
 
 
 class Health(BaseModel):
@@ -111,6 +120,9 @@ async def ready(request: Request, response: Response) -> Readiness:
     if hub.bus is not None:
         status, detail = await hub.bus.check()
         components.append(ComponentReport(name="bus", status=status, detail=detail))
+    if hub.integration is not None:
+        status, detail = hub.integration.check()
+        components.append(ComponentReport(name="integration", status=status, detail=detail))
     components.sort(key=lambda c: c.name)
     statuses = {c.status for c in components}
     overall = next((s for s in _WORST_FIRST if s in statuses), ComponentStatus.OK)

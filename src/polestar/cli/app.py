@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from polestar.cli import bus, config, mapping, schema
+from polestar.cli import routes as routes_cli
 from polestar.cli.demo import demo
 from polestar.cli.up import up
 from polestar.cli.version import version
@@ -30,6 +31,7 @@ root.add_typer(config.app, name="config")
 root.add_typer(schema.app, name="schema")
 root.add_typer(bus.app, name="bus")
 root.add_typer(mapping.app, name="mapping")
+root.add_typer(routes_cli.app, name="routes")
 
 
 def main() -> None:

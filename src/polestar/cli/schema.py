@@ -60,8 +60,10 @@ def export(
 
 def openapi_document() -> str:
     """The hub API's OpenAPI document as committed: indented JSON ending in a newline."""
-    # Building the app does no I/O; the document does not depend on the configuration.
-    return json.dumps(create_app(HubConfig()).openapi(), indent=2, ensure_ascii=False) + "\n"
+    # With an integration folder named (never read here) so the document shows every
+    # endpoint a hub can serve: routes, connectors and the HTTP and SOAP ingest paths.
+    config = HubConfig(integration_dir=Path("integration"))
+    return json.dumps(create_app(config).openapi(), indent=2, ensure_ascii=False) + "\n"
 
 
 def _write_openapi(directory: Path) -> None:

@@ -171,6 +171,12 @@ class HubConfig(BaseModel):
         description="Folder for the hub's files (SQLite databases in the embedded profile).",
         examples=[".polestar/data", "/var/lib/polestar"],
     )
+    integration_dir: Path | None = Field(
+        default=None,
+        description="Folder of connectors/, mappings/ and routes/ YAML files, hot reloaded while the hub "
+        "runs. Relative to the working folder. Unset: the hub runs no integrations.",
+        examples=["examples/integration", "/etc/polestar/integration"],
+    )
     api: ApiConfig = Field(default_factory=ApiConfig, description="The HTTP API.")
     bus: BusConfig = Field(
         default_factory=SqliteBusConfig,
