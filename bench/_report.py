@@ -37,7 +37,7 @@ def report(
         )
     for row in rows:
         table.add_row(*(_fmt(row.get(c, "")) for c in columns))
-    console = Console()
+    console = Console(width=150)  # a wide table reads better in CI logs than a wrapped one
     console.print(table)
     if notes:
         console.print(notes)

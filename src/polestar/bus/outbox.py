@@ -37,6 +37,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, TypeVar
 
 from polestar.bus.contract import PublishAck
+from polestar.bus.sqlite.dedupe import DedupeMemory
 from polestar.bus.sqlite.engine import SqliteEngine
 from polestar.bus.sqlite.publishing import insert_messages, prepare
 from polestar.bus.sqlite.rows import now
@@ -76,9 +77,10 @@ class Outbox(Protocol):
 class SqliteOutboxTransaction:
     """A transaction on the bus file: run your SQL with ``execute``, add events with ``publish``."""
 
-    def __init__(self, conn: sqlite3.Connection, engine: SqliteEngine) -> None:
+    def __init__(self, conn: sqlite3.Connection, engine: SqliteEngine, dedupe: DedupeMemory) -> None:
         self.connection = conn
         self._engine = engine
+        self._dedupe = dedupe
         self.published = False
 
     def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
@@ -96,6 +98,7 @@ class SqliteOutboxTransaction:
             [item],
             dedupe_window=retention.dedupe_window,
             max_messages=retention.max_messages,
+            memory=self._dedupe,
         )
         self.published = True
         return ack
@@ -121,6 +124,8 @@ class SqliteOutbox:
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._closed = False
+        # This connection's record of recent idempotency keys, as the engine's writer keeps its own.
+        self._dedupe = DedupeMemory(engine.config.retention.dedupe_window)
 
     @contextmanager
     def transaction(self) -> Iterator[SqliteOutboxTransaction]:
@@ -128,14 +133,16 @@ class SqliteOutbox:
         with self._lock:
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
-            tx = SqliteOutboxTransaction(conn, self._engine)
+            tx = SqliteOutboxTransaction(conn, self._engine, self._dedupe)
             try:
                 yield tx
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                self._dedupe.rolled_back()
                 raise
+            self._dedupe.committed()
         if tx.published:
             self._engine.notify_threadsafe()
 

@@ -21,6 +21,7 @@ lower case, subject first, ending in a past-tense verb, e.g.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from typing import Annotated, Any, Literal
@@ -33,7 +34,7 @@ from pydantic import (
     field_validator,
 )
 
-from polestar.model.marking import ProtectiveMarking
+from polestar.model.marking import ProtectiveMarking, normalised_label
 from polestar.model.timeutil import UtcDateTime, utcnow
 
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\.[a-z][a-z0-9]*(?:-[a-z0-9]+)*){1,5}$"
@@ -61,6 +62,7 @@ def is_past_tense(word: str) -> bool:
     return word.endswith("ed") or word in _IRREGULAR_PAST
 
 
+@functools.lru_cache(maxsize=4096)  # a hub sees few distinct types; validated once each
 def check_event_type(value: str) -> str:
     """Validate an event type name against the house scheme, saying what is wrong."""
     if not re.match(EVENT_TYPE_PATTERN, value):
@@ -85,6 +87,7 @@ def schema_urn(name: str, version: str) -> str:
     return urn
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_schema_urn(urn: str) -> tuple[str, tuple[int, int]]:
     """Split a ``dataschema`` URN into its name and (major, minor) version."""
     match = _SCHEMA_URN.match(urn)
@@ -179,7 +182,7 @@ class Envelope(BaseModel):
     @field_validator("classification")
     @classmethod
     def _classification_is_a_marking(cls, value: str) -> str:
-        return ProtectiveMarking.parse(value).label
+        return normalised_label(value)
 
     @field_validator("dataschema")
     @classmethod

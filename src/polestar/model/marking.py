@@ -8,6 +8,7 @@ label, e.g. ``OFFICIAL-SENSITIVE [PERSONAL, UK EYES ONLY]``.
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -85,6 +86,10 @@ class ProtectiveMarking(BaseModel):
     @classmethod
     def parse(cls, label: str) -> ProtectiveMarking:
         """Read a label such as ``SECRET [UK EYES ONLY]``; unknown tiers are refused."""
+        return _parse_label(label)
+
+    @classmethod
+    def _parse_uncached(cls, label: str) -> ProtectiveMarking:
         match = _LABEL.match(label.strip())
         if match is None:
             raise ValueError(
@@ -108,3 +113,16 @@ class ProtectiveMarking(BaseModel):
 
 OFFICIAL = ProtectiveMarking()
 """The default marking: most police information is OFFICIAL."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_label(label: str) -> ProtectiveMarking:
+    # Every envelope carries a label and a hub sees only a handful of distinct ones:
+    # parsing each once keeps validation off the bus's hot path. Markings are frozen,
+    # so sharing one instance is safe; refused labels raise and are not cached.
+    return ProtectiveMarking._parse_uncached(label)
+
+
+def normalised_label(label: str) -> str:
+    """``label`` in canonical form (caveats sorted), or ``ValueError`` naming what is wrong."""
+    return _parse_label(label).label

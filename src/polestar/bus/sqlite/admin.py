@@ -116,7 +116,15 @@ def prune(conn: sqlite3.Connection, retention: RetentionPolicy) -> None:
         )
     if retention.max_messages is not None:
         trim_to_count(conn, retention.max_messages)
-    conn.execute("DELETE FROM dedupe WHERE at < ?", (at - retention.dedupe_window,))
+    # No index on ``at``: keys are stored in sequence order, so the stale ones are a prefix.
+    conn.execute(
+        """
+        DELETE FROM dedupe WHERE seq < coalesce(
+            (SELECT seq FROM dedupe WHERE at >= ? ORDER BY seq LIMIT 1),
+            (SELECT max(seq) + 1 FROM dedupe))
+        """,
+        (at - retention.dedupe_window,),
+    )
     conn.execute("DELETE FROM dead_letters WHERE dead_at < ?", (at - retention.dead_letter_max_age,))
     conn.execute("DELETE FROM processed WHERE at < ?", (at - processed_retention(retention),))
     for (raw,) in conn.execute("SELECT spec FROM groups").fetchall():

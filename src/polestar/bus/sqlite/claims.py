@@ -131,37 +131,25 @@ def _claim_new(
     row = conn.execute("SELECT cursor FROM groups WHERE name = ?", (rules.group,)).fetchone()
     if row is None:
         raise BusError(f"consumer group {rules.group!r} does not exist")
-    start = last = row[0]
-    page_size = min(SCAN_PAGE, max(limit, 16))
+    start = row[0]
+    (newest,) = conn.execute("SELECT coalesce(max(seq), 0) FROM messages").fetchone()
+    # The cursor moves past whatever this claim looks at, so look at no more than SCAN_MAX.
+    end = min(newest, start + SCAN_MAX)
+    if end <= start:
+        return
     leased: list[tuple[str, int, str | None, int, float, str]] = []
     queued: list[tuple[str, int, str | None, int, float]] = []
-    keys_leased: set[str] = set()
-    scanned = 0
-    full = False
-    while not full and scanned < SCAN_MAX:
-        page = conn.execute(
-            "SELECT seq, subject, pkey, body, published_at FROM messages WHERE seq > ? ORDER BY seq LIMIT ?",
-            (last, page_size),
-        ).fetchall()
-        scanned += len(page)
-        for seq, subject, key, body, published_at in page:
-            if not rules.matches(subject):
-                last = seq
-                continue
-            if rules.ordered and key is not None and (key in keys_leased or _key_waiting(conn, rules, key)):
-                queued.append((rules.group, seq, key, 0, BLOCKED))
-                last = seq
-                continue
-            if len(claimed) >= limit:
-                full = True
-                break
-            leased.append((rules.group, seq, key, 1, at + rules.ack_wait, token))
-            if rules.ordered and key is not None:
-                keys_leased.add(key)
-            claimed.append(Claimed(StoredMessage(seq, subject, key, body, published_at), 1, token))
-            last = seq
-        if len(page) < page_size:
-            break
+    last = _scan(
+        conn,
+        rules,
+        start=start,
+        end=end,
+        limit=limit,
+        claimed=claimed,
+        leased=leased,
+        queued=queued,
+        lease=(at + rules.ack_wait, token),
+    )
     if leased:
         conn.executemany(
             "INSERT INTO pending (grp, seq, pkey, attempt, ready_at, token) VALUES (?, ?, ?, ?, ?, ?)", leased
@@ -172,6 +160,75 @@ def _claim_new(
         )
     if last != start:
         conn.execute("UPDATE groups SET cursor = ? WHERE name = ?", (last, rules.group))
+
+
+def _scan(
+    conn: sqlite3.Connection,
+    rules: GroupRules,
+    *,
+    start: int,
+    end: int,
+    limit: int,
+    claimed: list[Claimed],
+    leased: list[tuple[str, int, str | None, int, float, str]],
+    queued: list[tuple[str, int, str | None, int, float]],
+    lease: tuple[float, str],
+) -> int:
+    """Look at the group's messages after ``start`` up to ``end``; return how far it got.
+
+    Fills ``claimed`` and the rows to insert (``leased``, ``queued``) in place.
+    """
+    ready_at, token = lease
+    globs = _globs(rules.filters)
+    query = _scan_query(len(globs))
+    page_size = min(SCAN_PAGE, max(limit + 1, 16))
+    keys_leased: set[str] = set()
+    last = after = start
+    while True:
+        page = conn.execute(query, (after, end, *globs, page_size)).fetchall()
+        for seq, subject, key, body, published_at in page:
+            if not rules.matches(subject):
+                continue  # a '*' filter: GLOB only narrowed it down
+            if rules.ordered and key is not None and (key in keys_leased or _key_waiting(conn, rules, key)):
+                queued.append((rules.group, seq, key, 0, BLOCKED))
+                last = seq
+                continue
+            if len(claimed) >= limit:
+                return last
+            leased.append((rules.group, seq, key, 1, ready_at, token))
+            if rules.ordered and key is not None:
+                keys_leased.add(key)
+            claimed.append(Claimed(StoredMessage(seq, subject, key, body, published_at), 1, token))
+            last = seq
+        if len(page) < page_size:
+            return end  # every row up to ``end`` has been looked at
+        after = page[-1][0]
+
+
+@lru_cache(maxsize=16)
+def _scan_query(globs: int) -> str:
+    """The page query of ``_claim_new``: only rows that may match come back, the rest stay in SQLite."""
+    where = " OR ".join("subject GLOB ?" for _ in range(globs))
+    return (
+        "SELECT seq, subject, pkey, body, published_at FROM messages "  # noqa: S608 - placeholders only
+        f"WHERE seq > ? AND seq <= ? {f'AND ({where}) ' if where else ''}ORDER BY seq LIMIT ?"
+    )
+
+
+@lru_cache(maxsize=256)
+def _globs(filters: tuple[str, ...]) -> tuple[str, ...]:
+    """GLOB patterns passing every subject ``filters`` match (none: pass everything).
+
+    Exact for literal tokens and a final ``>``; a ``*`` token becomes GLOB's ``*``,
+    which also crosses dots, so ``GroupRules.matches`` has the last word.
+    """
+    if ">" in filters:
+        return ()
+    return tuple(".".join(_GLOB_OF.get(t, t) for t in pattern.split(".")) for pattern in filters)
+
+
+_GLOB_OF = {">": "?*", "*": "*"}
+"""Filter wildcards as GLOB; literal tokens (letters, digits, '_', '-') stand for themselves."""
 
 
 def _key_waiting(conn: sqlite3.Connection, rules: GroupRules, key: str) -> bool:
@@ -194,6 +251,23 @@ def ack(conn: sqlite3.Connection, rules: GroupRules, *, seq: int, token: str, ke
     if deleted and rules.ordered and key is not None:
         promote_next(conn, rules.group, key, now())
     return bool(deleted)
+
+
+AckItem = tuple[GroupRules, int, str, str | None]
+"""An acknowledgement as the writer takes it: the group's rules, sequence, lease token, key."""
+
+
+def ack_many(conn: sqlite3.Connection, items: list[AckItem]) -> list[None]:
+    """Acknowledge many deliveries at once: one statement for every unordered one."""
+    plain: list[tuple[str, int, str]] = []
+    for rules, seq, token, key in items:
+        if rules.ordered and key is not None:
+            ack(conn, rules, seq=seq, token=token, key=key)
+        else:
+            plain.append((rules.group, seq, token))
+    if plain:
+        conn.executemany("DELETE FROM pending WHERE grp = ? AND seq = ? AND token = ?", plain)
+    return [None] * len(items)
 
 
 def in_progress(conn: sqlite3.Connection, rules: GroupRules, *, seq: int, token: str) -> bool:

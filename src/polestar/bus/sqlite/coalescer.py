@@ -1,9 +1,11 @@
-"""Folding concurrent publishes into one writer operation.
+"""Folding concurrent calls of one kind into one writer operation.
 
 Group commit already shares one fsync between a batch of operations; this
-goes a step further for publishes, which are the bulk of the traffic: every
-publish waiting when the writer gets to them becomes one set-wise insert
-(``insert_messages``), a few statements for the lot instead of a few each.
+goes a step further for the calls that are the bulk of the traffic, publishes
+and acknowledgements: every call waiting when the writer gets to them becomes
+one set-wise operation (``insert_messages``, ``claims.ack_many``), a few
+statements for the lot instead of a few each, and one job for the writer
+instead of one per call.
 """
 
 from __future__ import annotations
@@ -12,72 +14,100 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from polestar.bus.contract import PublishAck
-from polestar.bus.sqlite.core import BusCore
-from polestar.bus.sqlite.rows import Outgoing
+if TYPE_CHECKING:
+    from polestar.bus.sqlite.core import BusCore
 
-Insert = Callable[[sqlite3.Connection, list[Outgoing]], list[PublishAck]]
-_Waiting = list[tuple[list[Outgoing], asyncio.Future[list[PublishAck]]]]
+I = TypeVar("I")  # noqa: E741 - the conventional name beside R
+R = TypeVar("R")
+
+BatchOperation = Callable[[sqlite3.Connection, list[I]], list[R]]
+"""Runs many calls' items in the writer's transaction; one result per item, in order."""
 
 
-class PublishCoalescer:
-    """Publishes waiting for the writer, taken by it all at once."""
+class Coalescer(Generic[I, R]):
+    """Calls waiting for the writer, taken by it all at once.
 
-    def __init__(self, core: BusCore, insert: Insert) -> None:
+    Args:
+        core: the engine's running parts.
+        operation: does the work for every waiting item at once.
+        wakes: whether a commit of this work may give waiting consumers something to do.
+        committed: called on the event loop with the items and results once they have
+            committed, before any caller (or consumer woken by the commit) resumes.
+    """
+
+    def __init__(
+        self,
+        core: BusCore,
+        operation: BatchOperation[I, R],
+        *,
+        wakes: bool,
+        committed: Callable[[list[I], list[R]], None] | None = None,
+    ) -> None:
         self._core = core
-        self._insert = insert
+        self._operation = operation
+        self._wakes = wakes
+        self.committed = committed
         self._lock = threading.Lock()  # the writer thread takes what the event loop adds
-        self._waiting: _Waiting = []
+        self._waiting: list[tuple[list[I], asyncio.Future[list[R]]]] = []
         self._scheduled = False
 
-    async def publish(self, items: list[Outgoing]) -> list[PublishAck]:
-        """Store ``items`` (in one transaction with whatever else is waiting)."""
+    async def submit(self, items: list[I]) -> list[R]:
+        """Do ``items`` (in one transaction with whatever else is waiting); one result each."""
         self._core.check_open()
-        future: asyncio.Future[list[PublishAck]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[list[R]] = asyncio.get_running_loop().create_future()
         with self._lock:
             self._waiting.append((items, future))
             schedule = not self._scheduled
             self._scheduled = True
         if schedule:
             drain = _Drain(self)
-            job = self._core.writer.submit(drain, wakes=True)
+            job = self._core.writer.submit(drain, wakes=self._wakes)
             job.add_done_callback(drain.settle)
         return await future
 
-    def take(self) -> _Waiting:
-        """Everything waiting now; later publishes schedule another drain (writer thread)."""
+    def take(self) -> list[tuple[list[I], asyncio.Future[list[R]]]]:
+        """Everything waiting now; later calls schedule another drain (writer thread)."""
         with self._lock:
             taken, self._waiting = self._waiting, []
             self._scheduled = False
         return taken
 
+    def run(self, conn: sqlite3.Connection, items: list[I]) -> list[R]:
+        """Do ``items`` on ``conn`` (writer thread)."""
+        return self._operation(conn, items)
 
-class _Drain:
-    """One writer operation inserting whatever was waiting when it first ran."""
 
-    def __init__(self, owner: PublishCoalescer) -> None:
+class _Drain(Generic[I, R]):
+    """One writer operation doing whatever was waiting when it first ran."""
+
+    def __init__(self, owner: Coalescer[I, R]) -> None:
         self._owner = owner
-        self._taken: _Waiting | None = None
+        self._taken: list[tuple[list[I], asyncio.Future[list[R]]]] | None = None
 
-    def __call__(self, conn: sqlite3.Connection) -> list[list[PublishAck]]:
+    def __call__(self, conn: sqlite3.Connection) -> list[list[R]]:
         # The writer may run an operation twice (a neighbour failed and the batch is
-        # retried job by job): take the waiting publishes only the first time.
+        # retried job by job): take the waiting calls only the first time.
         if self._taken is None:
             self._taken = self._owner.take()
         flat = [item for items, _ in self._taken for item in items]
-        acks = self._owner._insert(conn, flat)
-        split: list[list[PublishAck]] = []
+        results = self._owner.run(conn, flat)
+        split: list[list[R]] = []
         start = 0
         for items, _ in self._taken:
-            split.append(acks[start : start + len(items)])
+            split.append(results[start : start + len(items)])
             start += len(items)
         return split
 
-    def settle(self, job: asyncio.Future[list[list[PublishAck]]]) -> None:
-        """Hand each publisher its acknowledgements, or the error (on the event loop)."""
+    def settle(self, job: asyncio.Future[list[list[R]]]) -> None:
+        """Hand each caller its results, or the error (on the event loop)."""
         taken = self._taken or []
         error = job.exception() if not job.cancelled() else asyncio.CancelledError()
+        hook = self._owner.committed
+        if error is None and hook is not None:
+            for (items, _), results in zip(taken, job.result(), strict=True):
+                hook(items, results)
         for index, (_, future) in enumerate(taken):
             if future.done():
                 continue

@@ -44,8 +44,9 @@ class SqliteDelivery:
         """Done: the group will not see this message again."""
         if self._begin_settle():
             rules = self._consumer.rules
-            op = functools.partial(claims.ack, rules=rules, seq=self._seq, token=self._token, key=self._key)
-            await self._consumer.core.run(op, wakes=rules.ordered)
+            core = self._consumer.core
+            acks = core.ordered_acks if rules.ordered else core.acks
+            await acks.submit([(rules, self._seq, self._token, self._key)])
 
     async def nack(self, reason: str, *, delay: float | None = None) -> None:
         """Failed: redeliver after ``delay`` or the group's backoff; dead-letter when exhausted."""

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from typing import TypeVar
 
-from polestar.bus.contract import BusMessage
-from polestar.bus.sqlite.rows import StoredMessage, to_datetime
+from polestar.bus.contract import BusMessage, PublishAck
+from polestar.bus.sqlite import claims
+from polestar.bus.sqlite.coalescer import Coalescer
+from polestar.bus.sqlite.rows import Outgoing, StoredMessage, to_datetime
 from polestar.bus.sqlite.writer import GroupCommitWriter, Operation
 from polestar.errors import BusClosed
 from polestar.model.envelope import Envelope
 
 T = TypeVar("T")
+
+RECENT_SIZE = 65_536
+"""Most recently published envelopes kept for local consumers."""
+
+RECENT_BUDGET = 16 * 1024 * 1024
+"""Most encoded bytes of recently published envelopes kept for local consumers (16 MiB)."""
 
 
 class WakeSignal:
@@ -45,18 +54,29 @@ class RecentEnvelopes:
     Parsing is the largest cost a delivery has; most messages are consumed in the
     process that published them, soon after. Envelopes are frozen, so sharing one
     object is safe, and a sequence is never reused, so a hit is always right.
+
+    Args:
+        size: most envelopes kept.
+        budget: most encoded bytes of the envelopes kept (their objects take about 2.5 times that).
     """
 
-    def __init__(self, size: int = 8192) -> None:
+    def __init__(self, size: int = RECENT_SIZE, budget: int = RECENT_BUDGET) -> None:
         self._size = size
+        self._budget = budget
+        self._bytes = 0
         self._items: dict[int, Envelope] = {}
+        # Oldest first, for forgetting in O(1): deleting from the front of a dict is not.
+        self._order: deque[tuple[int, int]] = deque()
 
-    def add(self, seq: int, envelope: Envelope) -> None:
-        """Remember ``envelope`` as message ``seq``, forgetting the oldest when full."""
-        items = self._items
-        items[seq] = envelope
-        if len(items) > self._size:
-            del items[next(iter(items))]
+    def add(self, seq: int, envelope: Envelope, nbytes: int = 0) -> None:
+        """Remember ``envelope`` (``nbytes`` long encoded) as message ``seq``, forgetting the oldest."""
+        self._items[seq] = envelope
+        self._order.append((seq, nbytes))
+        self._bytes += nbytes
+        while len(self._order) > self._size or self._bytes > self._budget:
+            old, old_bytes = self._order.popleft()
+            self._items.pop(old, None)
+            self._bytes -= old_bytes
 
     def decode(self, stored: StoredMessage) -> BusMessage:
         """``stored`` as a ``BusMessage``, parsing its body only if it is not remembered."""
@@ -81,6 +101,17 @@ class BusCore:
         self.poll_interval = poll_interval
         self.recent = RecentEnvelopes()
         self.closed = False
+        # Acknowledgements are most of the writes after publishes: fold them together too.
+        # Only an ordered group's ack can release work (the next message of its key).
+        self.acks = Coalescer(self, claims.ack_many, wakes=False)
+        self.ordered_acks = Coalescer(self, claims.ack_many, wakes=True)
+
+    def remember(self, items: list[Outgoing], acks: list[PublishAck]) -> None:
+        """Keep what was just stored for local consumers (after commit, before they run)."""
+        recent = self.recent
+        for item, ack in zip(items, acks, strict=True):
+            if not ack.duplicate and item.envelope is not None:
+                recent.add(ack.sequence, item.envelope, len(item.body))
 
     def check_open(self) -> None:
         """Raise ``BusClosed`` once the engine has been closed."""

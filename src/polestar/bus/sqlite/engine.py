@@ -36,12 +36,13 @@ from polestar.bus.contract import (
 )
 from polestar.bus.sqlite import admin, queries, schema
 from polestar.bus.sqlite.claims import GroupRules
-from polestar.bus.sqlite.coalescer import PublishCoalescer
+from polestar.bus.sqlite.coalescer import Coalescer
 from polestar.bus.sqlite.consumer import SqliteConsumer
 from polestar.bus.sqlite.core import BusCore, WakeSignal
+from polestar.bus.sqlite.dedupe import DedupeMemory
 from polestar.bus.sqlite.publishing import insert_messages, prepare
 from polestar.bus.sqlite.requests import LocalRequests, LocalResponder
-from polestar.bus.sqlite.rows import to_timestamp
+from polestar.bus.sqlite.rows import Outgoing, to_timestamp
 from polestar.bus.sqlite.writer import GroupCommitWriter
 from polestar.errors import BusClosed, BusError
 from polestar.model.envelope import Envelope
@@ -72,7 +73,8 @@ class SqliteEngine:
         self._requests = LocalRequests()
         self._maintenance: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._coalescer: PublishCoalescer | None = None
+        self._coalescer: Coalescer[Outgoing, PublishAck] | None = None
+        self._dedupe: DedupeMemory | None = None
         self._closed = False
 
     async def __aenter__(self) -> Self:
@@ -94,11 +96,13 @@ class SqliteEngine:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         signal = WakeSignal()
+        self._dedupe = DedupeMemory(self.config.retention.dedupe_window)
         writer = GroupCommitWriter(
             self._open_writer,
             max_batch=self.config.group_commit_max,
             delay=self.config.group_commit_delay,
             on_commit=signal.notify,
+            listeners=(self._dedupe,),
         )
         await asyncio.to_thread(writer.start)
         self._reader = await asyncio.to_thread(schema.connect, self.path, self.config.synchronous)
@@ -143,9 +147,7 @@ class SqliteEngine:
         """Store ``envelope`` durably on ``subject`` (default: its type); see ``BusEngine``."""
         core = self._require()
         item = prepare(envelope, subject, idempotency_key, self.config.retention.max_message_bytes)
-        (ack,) = await self._publishes(core).publish([item])
-        if not ack.duplicate:
-            core.recent.add(ack.sequence, envelope)
+        (ack,) = await self._publishes(core).submit([item])
         return ack
 
     async def publish_many(self, items: Sequence[tuple[Envelope, str | None]]) -> list[PublishAck]:
@@ -155,19 +157,18 @@ class SqliteEngine:
         prepared = [prepare(envelope, subject, None, limit) for envelope, subject in items]
         if not prepared:
             return []
-        acks = await self._publishes(core).publish(prepared)
-        for (envelope, _), ack in zip(items, acks, strict=True):
-            if not ack.duplicate:
-                core.recent.add(ack.sequence, envelope)
-        return acks
+        return await self._publishes(core).submit(prepared)
 
-    def _publishes(self, core: BusCore) -> PublishCoalescer:
+    def _publishes(self, core: BusCore) -> Coalescer[Outgoing, PublishAck]:
         if self._coalescer is None:
             retention = self.config.retention
             insert = functools.partial(
-                insert_messages, dedupe_window=retention.dedupe_window, max_messages=retention.max_messages
+                insert_messages,
+                dedupe_window=retention.dedupe_window,
+                max_messages=retention.max_messages,
+                memory=self._dedupe,
             )
-            self._coalescer = PublishCoalescer(core, insert)
+            self._coalescer = Coalescer(core, insert, wakes=True, committed=core.remember)
         return self._coalescer
 
     # -- consuming ---------------------------------------------------------------------

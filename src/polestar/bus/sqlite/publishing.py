@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from functools import lru_cache
 
 from pydantic import ValidationError
 
 from polestar.bus.contract import PublishAck, check_subject
+from polestar.bus.sqlite.dedupe import DedupeMemory
 from polestar.bus.sqlite.rows import Outgoing, now
 from polestar.errors import PublishRefused
 from polestar.model.envelope import Envelope
-
-_LOOKUP_CHUNK = 500
-"""Keys per ``IN (...)`` lookup, well under SQLite's limit on bound parameters."""
 
 
 def insert_messages(
@@ -21,21 +20,27 @@ def insert_messages(
     *,
     dedupe_window: float,
     max_messages: int | None,
+    memory: DedupeMemory | None = None,
 ) -> list[PublishAck]:
     """Store ``items`` in order, answering a repeated idempotency key with the original's sequence.
 
-    Set-wise: one lookup per chunk of keys and one ``executemany`` per table,
-    because per-row statements would cost more than the fsync they share.
+    Run inside a write transaction. ``memory`` is the writer's record of recent
+    keys (see ``dedupe``); without one, the keys are read from the table each call.
+    Set-wise: one ``executemany`` per table, because per-row statements would
+    cost more than the fsync they share.
     """
+    if memory is None:
+        memory = DedupeMemory(dedupe_window)
     at = now()
-    recent = at - dedupe_window
-    known = _recent_keys(conn, [item.idempotency_key for item in items], recent)
+    memory.catch_up(conn)
+    known = memory.find(conn, [item.idempotency_key for item in items], at - dedupe_window)
     fresh: list[Outgoing] = []
     first_of: dict[str, int] = {}  # key -> index in fresh, for repeats within this batch
     for item in items:
         if item.idempotency_key not in known and item.idempotency_key not in first_of:
             first_of[item.idempotency_key] = len(fresh)
             fresh.append(item)
+    first = 0
     if fresh:
         conn.executemany(
             "INSERT INTO messages (subject, pkey, body, published_at) VALUES (?, ?, ?, ?)",
@@ -45,12 +50,14 @@ def insert_messages(
         # numbers, so this batch took the last len(fresh) sequences.
         (last,) = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
         first = last - len(fresh) + 1
+        keys = list(first_of)
         conn.executemany(
-            "INSERT OR REPLACE INTO dedupe (key, seq, at) VALUES (?, ?, ?)",
-            [(item.idempotency_key, first + i, at) for i, item in enumerate(fresh)],
+            "INSERT INTO dedupe (seq, key, at) VALUES (?, ?, ?)",
+            [(first + i, key, at) for i, key in enumerate(keys)],
         )
         if max_messages is not None:
             trim_to_count(conn, max_messages)
+        memory.stored(keys, first, at)
     acks: list[PublishAck] = []
     taken: set[str] = set()
     for item in items:
@@ -65,19 +72,6 @@ def insert_messages(
     return acks
 
 
-def _recent_keys(conn: sqlite3.Connection, keys: list[str], since: float) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for i in range(0, len(keys), _LOOKUP_CHUNK):
-        chunk = keys[i : i + _LOOKUP_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT key, seq FROM dedupe WHERE key IN ({marks}) AND at >= ?",  # noqa: S608 - placeholders only
-            (*chunk, since),
-        )
-        found.update(rows)
-    return found
-
-
 def trim_to_count(conn: sqlite3.Connection, max_messages: int) -> None:
     """Drop the oldest messages beyond ``max_messages``.
 
@@ -90,13 +84,17 @@ def trim_to_count(conn: sqlite3.Connection, max_messages: int) -> None:
     )
 
 
+_check_subject = lru_cache(maxsize=1024)(check_subject)
+"""``check_subject``, remembering the (few, much repeated) subjects that passed."""
+
+
 def prepare(envelope: object, subject: str | None, idempotency_key: str | None, max_bytes: int) -> Outgoing:
     """Check and encode one message, or raise ``PublishRefused`` saying why."""
     if not isinstance(envelope, Envelope):
         raise PublishRefused(f"the bus carries Envelopes, not {type(envelope).__name__}")
     target = envelope.type if subject is None else subject
     try:
-        check_subject(target)
+        _check_subject(target)
     except ValueError as exc:
         raise PublishRefused(str(exc)) from exc
     try:
@@ -111,4 +109,4 @@ def prepare(envelope: object, subject: str | None, idempotency_key: str | None, 
     key = envelope.id if idempotency_key is None else idempotency_key
     if not key:
         raise PublishRefused("the idempotency key is empty")
-    return Outgoing(subject=target, key=envelope.partitionkey, body=body, idempotency_key=key)
+    return Outgoing(target, envelope.partitionkey, body, key, envelope)

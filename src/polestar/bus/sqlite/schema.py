@@ -3,9 +3,11 @@
 One file holds everything. ``messages`` is the stream (``seq`` is the stream
 position: AUTOINCREMENT, so a sequence is never reused even after pruning);
 ``groups`` holds each consumer group's cursor, the last stream position it has
-looked at; ``pending`` holds, per group, the messages past nobody's finish line
-yet: in flight (leased until ``ready_at``), waiting for a redelivery (``ready_at``
-in the future) or queued behind an earlier message of the same partition key.
+looked at; ``dedupe`` records each stored message's idempotency key by
+sequence, appended in order and looked up in memory (see ``dedupe``);
+``pending`` holds, per group, the messages past nobody's finish line yet: in
+flight (leased until ``ready_at``), waiting for a redelivery (``ready_at`` in
+the future) or queued behind an earlier message of the same partition key.
 A message that has been acknowledged has no ``pending`` row and sits behind the
 cursor, so the common path costs one insert and one delete per group.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 from polestar.bus.config import SqliteSynchronous
 from polestar.errors import BusError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 BUSY_TIMEOUT_MS = 10_000
 """How long a connection waits for another process's write lock before giving up."""
@@ -35,11 +37,10 @@ CREATE TABLE IF NOT EXISTS messages (
     published_at REAL    NOT NULL
 );
 CREATE TABLE IF NOT EXISTS dedupe (
-    key TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL,
+    seq INTEGER PRIMARY KEY,
+    key TEXT    NOT NULL,
     at  REAL    NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS dedupe_at ON dedupe (at);
+);
 CREATE TABLE IF NOT EXISTS groups (
     name       TEXT PRIMARY KEY,
     cursor     INTEGER NOT NULL,
@@ -97,7 +98,7 @@ def connect(path: Path, synchronous: SqliteSynchronous) -> sqlite3.Connection:
     conn.execute(f"PRAGMA synchronous = {SqliteSynchronous(synchronous).value}")
     conn.execute("PRAGMA foreign_keys = OFF")
     # Checkpoint less often than the default 1000 pages: a page dirtied by many commits
-    # (dedupe and pending indexes are hot) is then copied back to the file once, not each time.
+    # (the pending indexes are hot) is then copied back to the file once, not each time.
     conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
     return conn
 
@@ -118,7 +119,18 @@ def create_schema(conn: sqlite3.Connection) -> None:
 
 def _check_version(conn: sqlite3.Connection) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version == 0:
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    elif version != SCHEMA_VERSION:
+    if version == 1:
+        _dedupe_by_sequence(conn)
+    elif version not in (0, SCHEMA_VERSION):
         raise BusError(f"bus database schema version {version}; this hub reads {SCHEMA_VERSION}")
+    if version != SCHEMA_VERSION:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _dedupe_by_sequence(conn: sqlite3.Connection) -> None:
+    """Version 1 kept ``dedupe`` by key; version 2 appends it by sequence."""
+    conn.execute("DROP INDEX IF EXISTS dedupe_at")
+    conn.execute("ALTER TABLE dedupe RENAME TO dedupe_v1")
+    conn.execute("CREATE TABLE dedupe (seq INTEGER PRIMARY KEY, key TEXT NOT NULL, at REAL NOT NULL)")
+    conn.execute("INSERT OR IGNORE INTO dedupe (seq, key, at) SELECT seq, key, at FROM dedupe_v1")
+    conn.execute("DROP TABLE dedupe_v1")

@@ -10,7 +10,9 @@ batch rather than per operation.
 If an operation raises, the batch is rolled back and each of its operations
 is run again in a transaction of its own, so one caller's error (say, a dead
 letter that does not exist) never fails its neighbours. Operations must
-therefore be pure functions of the database: no side effects outside it.
+therefore be pure functions of the database: no side effects outside it,
+except through a ``TransactionListener``, which hears of every commit and
+rollback (the dedupe memory is one).
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from polestar.errors import BusUnavailable
 
@@ -31,6 +33,18 @@ T = TypeVar("T")
 
 Operation = Callable[[sqlite3.Connection], T]
 """A unit of work run inside the writer's transaction."""
+
+
+class TransactionListener(Protocol):
+    """Keeps state beside the database (say, a cache of it) and must hear how each transaction ended."""
+
+    def committed(self) -> None:
+        """The transaction committed (called on the writer thread)."""
+        ...
+
+    def rolled_back(self) -> None:
+        """The transaction rolled back (called on the writer thread)."""
+        ...
 
 
 @dataclass(slots=True)
@@ -54,6 +68,7 @@ class GroupCommitWriter:
         max_batch: most operations folded into one transaction.
         delay: seconds to wait for more operations before committing a small batch.
         on_commit: called on the event loop after a batch that had waking operations commits.
+        listeners: told on the writer thread how each transaction ended.
     """
 
     def __init__(
@@ -63,8 +78,10 @@ class GroupCommitWriter:
         max_batch: int,
         delay: float,
         on_commit: Callable[[], None],
+        listeners: Sequence[TransactionListener] = (),
     ) -> None:
         self._connect = connect
+        self._listeners = tuple(listeners)
         self._max_batch = max_batch
         self._delay = delay
         self._on_commit = on_commit
@@ -175,7 +192,11 @@ class GroupCommitWriter:
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            for listener in self._listeners:
+                listener.rolled_back()
             raise
+        for listener in self._listeners:
+            listener.committed()
 
     def _hand_back(self, batch: list[_Job[Any]]) -> None:
         by_loop: dict[asyncio.AbstractEventLoop, list[_Job[Any]]] = {}
