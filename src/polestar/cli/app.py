@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from polestar.cli import bus, config, mapping, schema
+from polestar.cli import audit, bus, config, mapping, schema
 from polestar.cli import routes as routes_cli
 from polestar.cli.demo import demo
 from polestar.cli.up import up
@@ -32,6 +32,7 @@ root.add_typer(schema.app, name="schema")
 root.add_typer(bus.app, name="bus")
 root.add_typer(mapping.app, name="mapping")
 root.add_typer(routes_cli.app, name="routes")
+root.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

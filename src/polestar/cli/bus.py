@@ -10,16 +10,14 @@ line on stderr until the audit component takes them over.
 from __future__ import annotations
 
 import asyncio
-import getpass
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import structlog
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from rich.markup import escape
 from rich.table import Column, Table
 
@@ -34,10 +32,11 @@ from polestar.api.bus_models import (
 from polestar.bus.admin import MAX_LIST_LIMIT, BusAdmin, LoggingActionSink, OperatorActionSink, ReasonRequired
 from polestar.bus.contract import BusEngine, DeadLetter
 from polestar.bus.factory import open_engine
-from polestar.cli._output import err, fail, fail_config, out
+from polestar.cli._hub import default_actor, hub_config
+from polestar.cli._output import err, fail, out
 from polestar.cli.up import ConfigOption, DataDirOption
-from polestar.config import HubConfig, LogConfig, LogFormat, load_config
-from polestar.errors import BusError, ConfigError, DeadLetterNotFound
+from polestar.config import HubConfig, LogConfig, LogFormat
+from polestar.errors import BusError, DeadLetterNotFound
 
 T = TypeVar("T")
 
@@ -96,7 +95,7 @@ def stats(
     as_json: JsonOption = False,
 ) -> None:
     """Messages kept, dead letters, and each consumer group's backlog."""
-    hub = _hub(config, data_dir)
+    hub = hub_config(config, data_dir)
     who = actor or default_actor()
     view = BusStatsView.of(_run(hub, lambda admin: admin.stats(actor=who)))
     if as_json:
@@ -137,7 +136,7 @@ def list_dead_letters(
     as_json: JsonOption = False,
 ) -> None:
     """Dead letters, oldest first, without their payloads."""
-    hub = _hub(config, data_dir)
+    hub = hub_config(config, data_dir)
     who = actor or default_actor()
     found = _run(hub, lambda admin: admin.dead_letters(actor=who, group=group, limit=limit))
     view = DeadLetterList(group=group, limit=limit, dead_letters=[DeadLetterSummary.of(d) for d in found])
@@ -179,7 +178,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """One dead letter: why it failed, each attempt, and the event itself."""
-    hub = _hub(config, data_dir)
+    hub = hub_config(config, data_dir)
     who = actor or default_actor()
     view = DeadLetterDetail.of(_run(hub, lambda admin: admin.dead_letter(dead_letter_id, actor=who)))
     if as_json:
@@ -206,7 +205,7 @@ def replay(
     as_json: JsonOption = False,
 ) -> None:
     """Send a dead letter back to its consumer group as a fresh delivery (after fixing the cause)."""
-    hub = _hub(config, data_dir)
+    hub = hub_config(config, data_dir)
     who = actor or default_actor()
     ack = _run(hub, lambda admin: admin.replay(dead_letter_id, actor=who, reason=reason))
     view = ReplayResult.of(dead_letter_id, ack)
@@ -230,7 +229,7 @@ def discard(
     """Delete a dead letter for good: it will never be delivered. Asks first unless --yes."""
     if not yes and not stdin_is_interactive():
         fail("refusing to discard without confirmation: stdin is not a terminal; pass --yes to confirm")
-    hub = _hub(config, data_dir)
+    hub = hub_config(config, data_dir)
     who = actor or default_actor()
 
     async def confirmed_discard(admin: BusAdmin) -> DeadLetter | None:
@@ -252,30 +251,9 @@ def discard(
     out().print(f"discarded dead letter {escape(view.id)} of group {escape(view.group)}")
 
 
-def default_actor() -> str:
-    """``user:<login name>`` of whoever runs the command."""
-    try:
-        return f"user:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name in the environment or the password database
-        return "user:unknown"
-
-
 def stdin_is_interactive() -> bool:
     """True when a person can answer a question on stdin."""
     return sys.stdin is not None and sys.stdin.isatty()
-
-
-def _hub(config: Path | None, data_dir: Path | None) -> HubConfig:
-    try:
-        hub = load_config(config)
-    except ConfigError as exc:
-        fail_config(exc)
-    if data_dir is not None:
-        try:
-            hub = hub.with_changes({"data_dir": data_dir})
-        except ValidationError as exc:
-            fail(f"command-line options: {exc.errors()[0]['msg']}", code=2)
-    return hub
 
 
 def _run(hub: HubConfig, operation: Callable[[BusAdmin], Awaitable[T]]) -> T:

@@ -14,6 +14,7 @@ from polestar.bus.admin import ActionOutcome, OperatorActionKind
 from polestar.bus.config import SqliteBusConfig
 from polestar.bus.contract import BackoffPolicy, ConsumerSpec
 from polestar.bus.sqlite import SqliteEngine
+from polestar.cli import _hub as hub_options
 from polestar.cli import root
 from polestar.config import HubConfig
 from polestar.model.envelope import Envelope
@@ -309,5 +310,5 @@ def test_operator_actions_are_written_to_stderr_by_default(polestar, data_dir, m
 
 
 def test_the_default_actor_is_the_login_name(monkeypatch):
-    monkeypatch.setattr(bus_cli.getpass, "getuser", lambda: "pc1234")
-    assert bus_cli.default_actor() == "user:pc1234"
+    monkeypatch.setattr(hub_options.getpass, "getuser", lambda: "pc1234")
+    assert hub_options.default_actor() == "user:pc1234"
