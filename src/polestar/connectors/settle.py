@@ -6,12 +6,14 @@ to tell its broker, so the rule "acked only once durable" is written once.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from polestar.connectors.contract import Ingest, RawMessage
-from polestar.errors import InboundRefused, MappingFailed, PublishRefused
+from polestar.errors import ConfigError, InboundRefused, MappingFailed, PolestarError, PublishRefused
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +63,27 @@ async def hand_over(ingest: Ingest, raw: RawMessage) -> Settlement:
 def content_reference(prefix: str, body: bytes) -> str:
     """A reference for a message its transport gave no id: stable across redeliveries."""
     return f"{prefix}:sha256:{hashlib.sha256(body).hexdigest()[:32]}"
+
+
+async def await_first_connection(
+    connector: str, kind: str, first: asyncio.Future[str | None], stop: Callable[[], Awaitable[None]]
+) -> None:
+    """Wait for a broker inbound's first attempt to subscribe, as every broker kind's ``start()`` does.
+
+    ``first`` resolves to ``None`` (subscribed) or to why the broker is unreachable
+    (logged; the connector keeps trying in the background). A subscription that can
+    never work (no such queue or stream) raises, after ``stop()``, as ``ConfigError``.
+    """
+    try:
+        problem = await first
+    except PolestarError:
+        await stop()
+        raise
+    except Exception as exc:
+        await stop()
+        raise ConfigError(connector, [("inbound", f"cannot subscribe: {exc!r}")]) from exc
+    except BaseException:
+        await stop()
+        raise
+    if problem is not None:
+        logger.warning("%s connector %s: %s; retrying in the background", kind, connector, problem)

@@ -25,8 +25,7 @@ from polestar.connectors.amqp._client import aio_pika
 from polestar.connectors.amqp._connection import AmqpUnreachableError, open_connection
 from polestar.connectors.amqp.config import AmqpInboundConfig
 from polestar.connectors.contract import Ingest, RawMessage
-from polestar.connectors.settle import Settlement, content_reference, hand_over
-from polestar.errors import ConfigError, PolestarError
+from polestar.connectors.settle import Settlement, await_first_connection, content_reference, hand_over
 
 logger = logging.getLogger(__name__)
 
@@ -60,19 +59,7 @@ class AmqpInbound:
         self._ingest = ingest
         first: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._run(first), name=f"amqp-inbound-{self.name}")
-        try:
-            problem = await first
-        except PolestarError:
-            await self.stop()
-            raise
-        except Exception as exc:
-            await self.stop()
-            raise ConfigError(self.name, [("inbound", f"cannot subscribe: {exc!r}")]) from exc
-        except BaseException:
-            await self.stop()
-            raise
-        if problem is not None:
-            logger.warning("amqp connector %s: %s; retrying in the background", self.name, problem)
+        await await_first_connection(self.name, "amqp", first, self.stop)
 
     async def stop(self) -> None:
         """Stop consuming and close; unacked messages go back to the queue. Idempotent."""

@@ -34,8 +34,7 @@ from polestar.connectors.contract import Ingest, RawMessage
 from polestar.connectors.mqtt._client import aiomqtt
 from polestar.connectors.mqtt._connection import make_client
 from polestar.connectors.mqtt.config import MqttInboundConfig
-from polestar.connectors.settle import Settlement, content_reference, hand_over
-from polestar.errors import ConfigError, PolestarError
+from polestar.connectors.settle import Settlement, await_first_connection, content_reference, hand_over
 
 logger = logging.getLogger(__name__)
 
@@ -78,19 +77,7 @@ class MqttInbound:
         self._ingest = ingest
         first: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._run(first), name=f"mqtt-inbound-{self.name}")
-        try:
-            problem = await first
-        except PolestarError:
-            await self.stop()
-            raise
-        except Exception as exc:
-            await self.stop()
-            raise ConfigError(self.name, [("inbound", f"cannot subscribe: {exc!r}")]) from exc
-        except BaseException:
-            await self.stop()
-            raise
-        if problem is not None:
-            logger.warning("mqtt connector %s: %s; retrying in the background", self.name, problem)
+        await await_first_connection(self.name, "mqtt", first, self.stop)
 
     async def stop(self) -> None:
         """Disconnect; unacked messages stay with the broker's session. Idempotent."""

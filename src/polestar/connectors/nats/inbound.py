@@ -26,8 +26,8 @@ from polestar.connectors.contract import Ingest, RawMessage
 from polestar.connectors.nats._client import Msg, NatsClient, nats
 from polestar.connectors.nats._connection import NatsUnreachableError, open_connection
 from polestar.connectors.nats.config import JetStreamPull, NatsInboundConfig
-from polestar.connectors.settle import Settlement, content_reference, hand_over
-from polestar.errors import ConfigError, PolestarError
+from polestar.connectors.settle import Settlement, await_first_connection, content_reference, hand_over
+from polestar.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -59,19 +59,7 @@ class NatsInbound:
         self._ingest = ingest
         first: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._run(first), name=f"nats-inbound-{self.name}")
-        try:
-            problem = await first
-        except PolestarError:
-            await self.stop()
-            raise
-        except Exception as exc:
-            await self.stop()
-            raise ConfigError(self.name, [("inbound", f"cannot subscribe: {exc!r}")]) from exc
-        except BaseException:
-            await self.stop()
-            raise
-        if problem is not None:
-            logger.warning("nats connector %s: %s; retrying in the background", self.name, problem)
+        await await_first_connection(self.name, "nats", first, self.stop)
 
     async def stop(self) -> None:
         """Unsubscribe and close; unacked JetStream messages are redelivered later. Idempotent."""
