@@ -1,0 +1,330 @@
+"""``Store`` on SQLAlchemy 2 Core: ``SqliteStore`` (embedded) and ``PostgresStore`` (cluster).
+
+Both share every statement (``writes``, ``reads``, ``merging``, ``erasing``);
+they differ in how they connect and how a write transaction starts. SQLite:
+``BEGIN IMMEDIATE`` takes the database's one write lock. PostgreSQL: READ
+COMMITTED, with writers serialised per entity id on advisory locks
+(``sqlbase.lock_ids``). Each call runs in one transaction on a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine.url import make_url
+
+from polestar.model.envelope import Envelope
+from polestar.model.marking import ProtectiveMarking
+from polestar.model.timeutil import utcnow
+from polestar.store import erasing, merging, reads
+from polestar.store.contract import ErasureCallback, Store
+from polestar.store.engines import postgres_engine, sqlite_engine
+from polestar.store.erasure import ErasureHooks
+from polestar.store.errors import ErasureIncomplete
+from polestar.store.migrate import upgrade_connection
+from polestar.store.records import (
+    ApplyResult,
+    ErasureSummary,
+    FieldClaim,
+    HistoryEntry,
+    MergeRecord,
+    StoredEntity,
+    StoredLink,
+    SubjectRow,
+    Traversal,
+)
+from polestar.store.writes import apply_event, entity_of
+
+T = TypeVar("T")
+
+
+class SqlStore:
+    """The store over one SQLAlchemy engine; use ``SqliteStore`` or ``PostgresStore``.
+
+    Args:
+        engine: where the tables live.
+        hooks: erasure hooks of the components that keep data built from the store.
+        source_priority: system name -> priority, breaking ties between claims observed at
+            the same time (higher wins; unnamed systems are 0).
+        on_erasure: told of every erasure (ids and counts, no content), e.g. to audit it.
+    """
+
+    name = "sql"
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        hooks: ErasureHooks | None = None,
+        source_priority: Mapping[str, int] | None = None,
+        on_erasure: ErasureCallback | None = None,
+    ) -> None:
+        self.engine = engine
+        self.hooks = hooks if hooks is not None else ErasureHooks()
+        self.source_priority = dict(source_priority or {})
+        self.on_erasure = on_erasure
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bring the tables up to date (Alembic migrations)."""
+        await asyncio.to_thread(self._migrate)
+
+    def _migrate(self) -> None:
+        with self.engine.connect() as conn:
+            upgrade_connection(conn)
+
+    async def close(self) -> None:
+        """Release every pooled connection."""
+        await asyncio.to_thread(self.engine.dispose)
+
+    # --- transactions ----------------------------------------------------------------------------
+
+    def _begin(self, conn: Connection, *, write: bool) -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Connection]:
+        """One transaction (blocking): committed on success, rolled back on any error."""
+        with self.engine.connect() as conn:
+            self._begin(conn, write=write)
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            else:
+                conn.commit()
+
+    async def _run(self, work: Callable[[Connection], T], *, write: bool) -> T:
+        def in_thread() -> T:
+            with self.transaction(write=write) as conn:
+                return work(conn)
+
+        return await asyncio.to_thread(in_thread)
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    async def apply(self, envelope: Envelope) -> ApplyResult:
+        """Create or update the entity or link an event carries (see ``Store.apply``)."""
+        entity = entity_of(envelope)
+        priority = self.source_priority
+        return await self._run(
+            lambda conn: apply_event(conn, envelope, entity, priority=priority, now=utcnow()), write=True
+        )
+
+    async def merge(self, survivor_id: str, other_id: str, *, actor: str, reason: str) -> MergeRecord:
+        """Fold ``other_id`` into ``survivor_id``, reversibly."""
+        return await self._run(
+            lambda conn: merging.merge_records(
+                conn, survivor_id, other_id, actor=actor, reason=reason, now=utcnow()
+            ),
+            write=True,
+        )
+
+    async def unmerge(self, merge_id: str, *, actor: str, reason: str) -> MergeRecord:
+        """Undo a merge."""
+        return await self._run(
+            lambda conn: merging.unmerge_records(conn, merge_id, actor=actor, reason=reason, now=utcnow()),
+            write=True,
+        )
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    async def get(self, entity_id: str, *, clearance: ProtectiveMarking | None = None) -> StoredEntity | None:
+        """The current record (its survivor if merged); None if absent or above ``clearance``."""
+        return await self._run(lambda conn: reads.get_entity(conn, entity_id, clearance), write=False)
+
+    async def history(self, entity_id: str) -> list[HistoryEntry]:
+        """Every alteration of this record, oldest first."""
+        return await self._run(lambda conn: reads.history(conn, entity_id), write=False)
+
+    async def provenance(self, entity_id: str) -> list[FieldClaim]:
+        """Each source's claim for each field, the chosen ones marked ``current``."""
+        priority = self.source_priority
+        return await self._run(lambda conn: reads.provenance(conn, entity_id, priority), write=False)
+
+    async def links(
+        self,
+        entity_id: str,
+        roles: Collection[str] | None = None,
+        *,
+        clearance: ProtectiveMarking | None = None,
+    ) -> list[StoredLink]:
+        """Links touching this record and records merged with it."""
+        wanted = _roles(roles)
+        return await self._run(lambda conn: reads.links_of(conn, entity_id, wanted, clearance), write=False)
+
+    async def traverse(
+        self,
+        entity_id: str,
+        hops: int = 2,
+        roles: Collection[str] | None = None,
+        *,
+        clearance: ProtectiveMarking | None = None,
+        limit: int = 500,
+    ) -> Traversal:
+        """Associates within ``hops`` links, nearest first."""
+        wanted = _roles(roles)
+        return await self._run(
+            lambda conn: reads.traverse(
+                conn, entity_id, hops=hops, roles=wanted, clearance=clearance, limit=limit
+            ),
+            write=False,
+        )
+
+    async def merges(self, entity_id: str) -> list[MergeRecord]:
+        """Every merge this record took part in."""
+        return await self._run(lambda conn: merging.merges_of(conn, entity_id), write=False)
+
+    # --- erasure ---------------------------------------------------------------------------------
+
+    async def rows_for_subject(self, subject_id: str) -> list[SubjectRow]:
+        """The erasure map: the store's rows and every hook's, for the subject."""
+
+        def locate(conn: Connection) -> tuple[list[SubjectRow], tuple[str, ...]]:
+            records = erasing.subject_records(conn, subject_id)
+            return erasing.rows_for_subject(conn, records), records.all
+
+        rows, record_ids = await self._run(locate, write=False)
+        for hook in self.hooks:
+            rows.extend(await hook.locate(record_ids))
+        return rows
+
+    async def erase_subject(self, subject_id: str, *, actor: str, reason: str) -> ErasureSummary:
+        """Delete every row of the subject, here and in every hook; tell ``on_erasure``."""
+        if not actor or not reason:
+            raise ValueError("an erasure needs an actor and a reason")
+        records, counts = await self._run(lambda conn: erasing.erase_records(conn, subject_id), write=True)
+        summary = ErasureSummary(
+            subject_id=subject_id,
+            actor=actor,
+            reason=reason,
+            erased_at=utcnow(),
+            record_ids=records.all,
+            rows=counts,
+        )
+        return await self.finish_erasure(summary)
+
+    async def finish_erasure(self, summary: ErasureSummary) -> ErasureSummary:
+        """Run every erasure hook for ``summary``'s records; tell ``on_erasure``; return the result.
+
+        ``erase_subject`` calls it. Call it again with ``ErasureIncomplete.summary`` once a
+        failed hook's component is back: the store's rows are already gone, so only the
+        summary still knows every record id the hooks must forget.
+        """
+        hook_rows = dict(summary.hook_rows)
+        failures: dict[str, str] = {}
+        for hook in self.hooks:
+            if hook.name in hook_rows:
+                continue  # done on an earlier attempt
+            try:
+                hook_rows[hook.name] = await hook.erase(summary.record_ids)
+            except Exception as exc:  # noqa: BLE001 - one failed hook must not stop the others
+                failures[hook.name] = f"{type(exc).__name__}: {exc}"
+        result = replace(summary, hook_rows=hook_rows, hook_failures=failures)
+        if self.on_erasure is not None:
+            await self.on_erasure(result)
+        if failures:
+            raise ErasureIncomplete(result)
+        return result
+
+
+def _roles(roles: Collection[str] | None) -> list[str] | None:
+    return None if roles is None else [str(getattr(r, "value", r)) for r in roles]
+
+
+class SqliteStore(SqlStore):
+    """The embedded store: a SQLite file (WAL), shared with the audit log by default.
+
+    Args:
+        path: the database file; its folder is created at start.
+        synchronous: SQLite's ``synchronous`` pragma (FULL survives power loss).
+    """
+
+    name = "sqlite"
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: str = "FULL",
+        hooks: ErasureHooks | None = None,
+        source_priority: Mapping[str, int] | None = None,
+        on_erasure: ErasureCallback | None = None,
+    ) -> None:
+        self.path = path
+        super().__init__(
+            sqlite_engine(path, synchronous=synchronous),
+            hooks=hooks,
+            source_priority=source_priority,
+            on_erasure=on_erasure,
+        )
+
+    async def start(self) -> None:
+        """Create the file's folder and bring the tables up to date."""
+        await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
+        await super().start()
+
+    def _begin(self, conn: Connection, *, write: bool) -> None:
+        # The driver is in autocommit mode, so this BEGIN is the transaction (SQLAlchemy's
+        # pysqlite recipe); IMMEDIATE takes the write lock up front instead of on first write.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class PostgresStore(SqlStore):
+    """The cluster store on PostgreSQL (psycopg 3), optionally in a schema of its own.
+
+    Args:
+        url: ``postgresql://…``, ``postgresql+psycopg://…`` or the hub's ``postgresql+asyncpg://…``.
+        schema: the schema holding the tables (set as each connection's search path).
+    """
+
+    name = "postgres"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        pool_size: int = 4,
+        hooks: ErasureHooks | None = None,
+        source_priority: Mapping[str, int] | None = None,
+        on_erasure: ErasureCallback | None = None,
+    ) -> None:
+        self.schema = schema
+        super().__init__(
+            postgres_engine(url, schema=schema, pool_size=pool_size),
+            hooks=hooks,
+            source_priority=source_priority,
+            on_erasure=on_erasure,
+        )
+
+    def _begin(self, conn: Connection, *, write: bool) -> None:
+        if not write:
+            # One snapshot for every statement of a read (a traversal reads several times).
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+def open_store(url: str, *, schema: str | None = None, hooks: ErasureHooks | None = None) -> SqlStore:
+    """The store for a hub's store URL (``HubConfig.store_url``): SQLite file or PostgreSQL."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise ValueError("the store needs a SQLite file, not an in-memory database")
+        return SqliteStore(Path(parsed.database), hooks=hooks)
+    if backend == "postgresql":
+        return PostgresStore(url, schema=schema, hooks=hooks)
+    raise ValueError(f"no store for {backend!r} URLs; use sqlite:///FILE or postgresql://...")
+
+
+def _is_a_store(store: SqlStore) -> Store:
+    # Not called: mypy checks here that both engines keep the contract.
+    return store

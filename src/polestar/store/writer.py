@@ -1,0 +1,85 @@
+"""``StoreWriter``: the bus consumer that writes canonical events into the store, idempotently.
+
+::
+
+    writer = StoreWriter(bus, store)
+    stats = await writer.run(stop)          # until stop is set
+
+Each delivery is applied in one store transaction that also records its
+envelope id, so a redelivery (the hub died after the commit, before the ack)
+changes nothing twice. An event that does not fit (no schema, an unknown or
+too new schema, invalid data, not an entity) is dead-lettered at once with the
+reason; any other failure (the database is away) is retried by the bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from polestar.bus.contract import BusEngine, ConsumerSpec
+from polestar.bus.worker import Reject, WorkerStats, run_consumer
+from polestar.model.envelope import Envelope
+from polestar.store.contract import Store
+from polestar.store.errors import NotAnEntity
+from polestar.store.records import ApplyResult
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GROUP = "store-writer"
+DEFAULT_SUBJECTS = (">",)
+
+
+class StoreWriter:
+    """Consumes canonical POLE events from the bus into the store.
+
+    Args:
+        bus: a started bus engine.
+        store: a started store.
+        group: the durable consumer group (one per hub: its members compete).
+        subjects: subject filters of the events to store.
+        concurrency: events applied at once; events of one partition key stay in order.
+    """
+
+    def __init__(
+        self,
+        bus: BusEngine,
+        store: Store,
+        *,
+        group: str = DEFAULT_GROUP,
+        subjects: Sequence[str] = DEFAULT_SUBJECTS,
+        concurrency: int = 4,
+        max_attempts: int = 5,
+        ack_wait: float = 30.0,
+    ) -> None:
+        self.bus = bus
+        self.store = store
+        self.spec = ConsumerSpec(
+            group=group,
+            subjects=tuple(subjects),
+            ordered_by_key=True,  # versions of one entity arrive in the order they were published
+            max_attempts=max_attempts,
+            ack_wait=ack_wait,
+        )
+        self.concurrency = concurrency
+
+    async def handle(self, envelope: Envelope) -> ApplyResult:
+        """Apply one event; ``Reject`` (dead-letter) if it carries nothing the store can hold."""
+        try:
+            result = await self.store.apply(envelope)
+        except NotAnEntity as exc:
+            raise Reject(str(exc)) from exc
+        log.debug("stored %s %s v%s: %s", result.kind, result.entity_id, result.version, result.outcome)
+        return result
+
+    async def _handle(self, envelope: Envelope) -> None:
+        await self.handle(envelope)
+
+    async def run(self, stop: asyncio.Event) -> WorkerStats:
+        """Consume until ``stop`` is set or the bus closes."""
+        consumer = await self.bus.subscribe(self.spec)
+        try:
+            return await run_consumer(consumer, self._handle, stop_event=stop, concurrency=self.concurrency)
+        finally:
+            await consumer.close()

@@ -1,0 +1,50 @@
+"""The store contract suite's stores: every test taking ``store`` runs on SQLite and on PostgreSQL.
+
+``make_store`` opens a store (started) on this test's database, with the
+erasure hooks, source priorities and ``on_erasure`` callback a test wants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from polestar.store import PostgresStore, SqliteStore, SqlStore
+
+MakeStore = Callable[..., Awaitable[SqlStore]]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def make_store(store_kind: str, request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[MakeStore]:
+    opened: list[SqlStore] = []
+    target: dict[str, Any] = {}
+    if store_kind == "postgres":
+        target = {
+            "url": request.getfixturevalue("postgres_url"),
+            "schema": request.getfixturevalue("postgres_schema"),
+        }
+
+    async def make(**options: Any) -> SqlStore:
+        if store_kind == "sqlite":
+            store: SqlStore = SqliteStore(tmp_path / "store.sqlite3", synchronous="NORMAL", **options)
+        else:
+            store = PostgresStore(target["url"], schema=target["schema"], pool_size=2, **options)
+        await store.start()
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        await store.close()
+
+
+@pytest.fixture
+async def store(make_store: MakeStore) -> SqlStore:
+    return await make_store()
