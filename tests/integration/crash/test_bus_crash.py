@@ -68,22 +68,36 @@ def _run_with_kills(
     publisher.start()
     consumer.start()
     kills = {"publisher": 0, "consumer": 0}
-    # Each child is killed on its own random schedule, measured from its (re)start;
-    # a child needs ~0.5 s to import and connect, so it always gets some work done.
-    next_kill = {c.role: time.monotonic() + rng.uniform(0.6, 1.6) for c in (publisher, consumer)}
+    log = workdir / "acked.log"
+
+    def progress() -> int:
+        return log.stat().st_size if log.exists() else 0
+
+    # The publisher is killed after a random amount of new progress in each life (so it is
+    # always killed mid-run, however fast the engine has become); the consumer on a random
+    # clock measured from its (re)start, as it needs ~0.5 s to import and connect.
+    kill_publisher_at = progress() + rng.randint(1_500, 15_000)  # bytes of acked.log, ~6 per message
+    kill_consumer_at = time.monotonic() + rng.uniform(0.6, 1.6)
     deadline = time.monotonic() + 240
     try:
         while not (workdir / "publisher.done").exists():
             assert time.monotonic() < deadline, f"publisher did not finish in time (seed {SEED})"
-            time.sleep(0.02)
+            time.sleep(0.01)
             for child in (publisher, consumer):
                 problem = child.failed()
                 assert problem is None, f"{child.role} crashed by itself (seed {SEED}):\n{problem}"
-                if time.monotonic() >= next_kill[child.role] and not (workdir / "publisher.done").exists():
-                    child.kill()
-                    kills[child.role] += 1
-                    child.start()
-                    next_kill[child.role] = time.monotonic() + rng.uniform(0.6, 1.6)
+            if (workdir / "publisher.done").exists():
+                break
+            if progress() >= kill_publisher_at:
+                publisher.kill()
+                kills["publisher"] += 1
+                publisher.start()
+                kill_publisher_at = progress() + rng.randint(1_500, 15_000)
+            if time.monotonic() >= kill_consumer_at:
+                consumer.kill()
+                kills["consumer"] += 1
+                consumer.start()
+                kill_consumer_at = time.monotonic() + rng.uniform(0.6, 1.6)
         # A last kill of the consumer mid-drain, then let it finish.
         time.sleep(rng.uniform(0.1, 0.5))
         consumer.kill()
