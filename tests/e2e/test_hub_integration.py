@@ -106,8 +106,13 @@ async def test_a_custody_extract_posted_to_the_hub_reaches_the_warehouse_as_a_ba
         assert manifest["records"] == 1
         assert manifest["event_ids"]
         assert manifest["sha256"]
-        route = (await client.get("/routes/custody-to-warehouse")).json()
-        assert route["counters"]["out"] >= 1
+
+        async def counted_out() -> int:
+            # Counted once the delivery (and its audit entry) is done, just after the file lands.
+            route = (await client.get("/routes/custody-to-warehouse")).json()
+            return int(route["counters"]["out"])
+
+        assert await _wait_for(counted_out) >= 1
 
 
 async def test_a_broken_integration_folder_keeps_the_hub_up_and_ready_names_the_problem(

@@ -16,13 +16,19 @@ from polestar.errors import BusError
 from polestar.model.envelope import Envelope
 
 ACTOR = {"X-Polestar-Actor": "user:pc1234"}
+READER = {**ACTOR, "X-Polestar-Purpose": "finding why a delivery failed"}
 GROUP = "custody-to-footwear"
-UNUSED_STORE = StoreConfig(url="postgresql+asyncpg://polestar@127.0.0.1:5432/polestar")
-"""The cluster profile requires a store URL; nothing here connects to it yet."""
 
 
-def cluster_config(tmp_path, bus: JetStreamBusConfig) -> HubConfig:
-    return HubConfig(profile=Profile.CLUSTER, data_dir=tmp_path, bus=bus, store=UNUSED_STORE)
+@pytest.fixture
+def store(postgres_url, postgres_schema) -> StoreConfig:
+    """The real PostgreSQL, in this test's own schema: the audit log lives there in a cluster."""
+    base = postgres_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    return StoreConfig(url=f"{base}?options=-csearch_path%3D{postgres_schema}")
+
+
+def cluster_config(tmp_path, bus: JetStreamBusConfig, store: StoreConfig) -> HubConfig:
+    return HubConfig(profile=Profile.CLUSTER, data_dir=tmp_path, bus=bus, store=store)
 
 
 def client_for(app):
@@ -49,8 +55,9 @@ async def jetstream(nats_url, unique):
 
 
 @pytest.mark.nats
-async def test_cluster_hub_operates_dead_letters_on_jetstream(tmp_path, jetstream):
-    app = create_app(cluster_config(tmp_path, jetstream))
+@pytest.mark.postgres
+async def test_cluster_hub_operates_dead_letters_on_jetstream(tmp_path, jetstream, store):
+    app = create_app(cluster_config(tmp_path, jetstream, store))
     async with app.router.lifespan_context(app), client_for(app) as client:
         ready = await client.get("/ready")
         assert ready.status_code == 200, ready.text
@@ -67,7 +74,7 @@ async def test_cluster_hub_operates_dead_letters_on_jetstream(tmp_path, jetstrea
         assert stats["dead_letters"] == 1
         (dead,) = (await client.get("/bus/dead-letters", headers=ACTOR)).json()["dead_letters"]
         assert dead["group"] == GROUP
-        shown = await client.get(f"/bus/dead-letters/{dead['id']}", headers=ACTOR)
+        shown = await client.get(f"/bus/dead-letters/{dead['id']}", headers=READER)
         assert shown.json()["attempts"][0]["reason"] == "footwear database refused: image missing"
 
         replayed = await client.post(
@@ -83,15 +90,16 @@ async def test_cluster_hub_operates_dead_letters_on_jetstream(tmp_path, jetstrea
             f"/bus/dead-letters/{second['id']}/discard", json={"reason": "test record"}, headers=ACTOR
         )
         assert discarded.status_code == 200, discarded.text
-        assert (await client.get(f"/bus/dead-letters/{second['id']}", headers=ACTOR)).status_code == 404
+        assert (await client.get(f"/bus/dead-letters/{second['id']}", headers=READER)).status_code == 404
         missing = await client.post("/bus/dead-letters/999999/replay", json={"reason": "x"}, headers=ACTOR)
         assert missing.status_code == 404
         await consumer.close()
 
 
-async def test_cluster_hub_with_nats_down_is_up_but_not_ready(tmp_path, closed_port):
+@pytest.mark.postgres
+async def test_cluster_hub_with_nats_down_is_up_but_not_ready(tmp_path, closed_port, store):
     bus = JetStreamBusConfig(servers=(f"nats://127.0.0.1:{closed_port}",), connect_timeout=1.0)
-    app = create_app(cluster_config(tmp_path, bus))
+    app = create_app(cluster_config(tmp_path, bus, store))
     started = time.monotonic()
     async with app.router.lifespan_context(app), client_for(app) as client:
         assert time.monotonic() - started < 5

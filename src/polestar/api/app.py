@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
 from polestar.__about__ import __version__
+from polestar.api.audit_component import AuditComponent
 from polestar.api.bus_component import BusComponent, EngineFactory
 from polestar.api.bus_routes import router as bus_routes
 from polestar.api.health import ComponentStatus, HubState
@@ -53,31 +54,52 @@ def create_app(
     Args:
         config: the hub configuration.
         bus_factory: builds the bus engine (no I/O); tests may pass their own.
-        on_operator_action: receives every operator action on the bus (default: logged).
+        on_operator_action: receives every operator action on the bus (default: the audit log,
+            or logged when ``audit.enabled`` is off).
     """
+    audit = AuditComponent(config)
+    recording = audit.enabled
+    if on_operator_action is None and recording:
+        on_operator_action = audit.operator_action
     bus = BusComponent(config.bus, config.data_dir, factory=bus_factory, on_action=on_operator_action)
     integration = (
-        None if config.integration_dir is None else IntegrationComponent(config.integration_dir, bus)
+        None
+        if config.integration_dir is None
+        else IntegrationComponent(
+            config.integration_dir,
+            bus,
+            on_collected=audit.collected if recording else None,
+            on_delivered=audit.delivered if recording else None,
+        )
     )
     hub = HubState(
-        config=config, components={"api": ComponentStatus.STARTING}, bus=bus, integration=integration
+        config=config,
+        components={"api": ComponentStatus.STARTING},
+        bus=bus,
+        integration=integration,
+        audit=audit,
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Components join here as they land: start in order, stop in reverse. A bus that
         # cannot start does not stop the hub: /ready names it and it is retried meanwhile.
-        await bus.start()
-        if integration is not None:
-            await integration.start()
-        hub.components["api"] = ComponentStatus.OK
+        # The audit log opens first and closes last: everything after it records into it.
+        await audit.start()
         try:
-            yield
-        finally:
-            hub.components["api"] = ComponentStatus.STOPPING
+            await bus.start()
             if integration is not None:
-                await integration.close()
-            await bus.close()
+                await integration.start()
+            hub.components["api"] = ComponentStatus.OK
+            try:
+                yield
+            finally:
+                hub.components["api"] = ComponentStatus.STOPPING
+                if integration is not None:
+                    await integration.close()
+                await bus.close()
+        finally:
+            await audit.close()
 
     app = FastAPI(
         title="Polestar",

@@ -1,5 +1,8 @@
 """``/bus/...``: the bus's operator operations over HTTP, each one recorded through ``BusAdmin``.
 
+Showing a dead letter also records a consultation (its event is personal data) with
+the purpose stated in ``X-Polestar-Purpose``.
+
 Authentication does not exist yet, so the acting operator is named by the
 ``X-Polestar-Actor`` request header and recorded as given; once the security
 component lands, the actor will come from the caller's verified identity and
@@ -26,10 +29,12 @@ from polestar.api.bus_models import (
 )
 from polestar.api.health import HubState
 from polestar.api.problems import Problem
+from polestar.audit import AuditError, Operation, Outcome, PurposeRequired
 from polestar.bus.admin import MAX_ACTOR_LENGTH, MAX_LIST_LIMIT, BusAdmin, ReasonRequired
 from polestar.errors import BusClosed, BusError, BusUnavailable, DeadLetterNotFound
 
 ACTOR_HEADER = "X-Polestar-Actor"
+PURPOSE_HEADER = "X-Polestar-Purpose"
 
 Actor = Annotated[
     str,
@@ -42,6 +47,19 @@ Actor = Annotated[
             "exists the hub trusts this header as given."
         ),
         examples=["user:pc1234"],
+    ),
+]
+Purpose = Annotated[
+    str | None,
+    Header(
+        alias=PURPOSE_HEADER,
+        max_length=500,
+        description=(
+            "Why you are looking (recorded in the audit log with the consultation; say why, never "
+            "name the person). Required where the audit policy says so (by default for reading "
+            "personal data)."
+        ),
+        examples=["investigating a failed delivery to the warehouse"],
     ),
 ]
 DeadLetterId = Annotated[str, Path(min_length=1, max_length=256, description="The dead letter's id.")]
@@ -82,6 +100,10 @@ def _answering() -> Iterator[None]:
         raise HTTPException(HTTPStatus.SERVICE_UNAVAILABLE, f"the bus is unavailable: {exc}") from None
     except BusError as exc:
         raise HTTPException(HTTPStatus.SERVICE_UNAVAILABLE, f"the bus could not do it: {exc}") from None
+    except AuditError as exc:
+        raise HTTPException(
+            HTTPStatus.SERVICE_UNAVAILABLE, f"the audit log could not record it, so nothing was done: {exc}"
+        ) from None
 
 
 @router.get("/stats", summary="Bus statistics")
@@ -104,11 +126,58 @@ async def list_dead_letters(
     return DeadLetterList(group=group, limit=limit, dead_letters=[DeadLetterSummary.of(d) for d in found])
 
 
-@router.get("/dead-letters/{dead_letter_id}", summary="Show a dead letter", responses=_NOT_FOUND)
-async def show_dead_letter(request: Request, actor: Actor, dead_letter_id: DeadLetterId) -> DeadLetterDetail:
-    """One dead letter with its failure history and its event; viewing it is recorded."""
+@router.get(
+    "/dead-letters/{dead_letter_id}",
+    summary="Show a dead letter",
+    responses={
+        HTTPStatus.BAD_REQUEST: {"model": Problem, "description": "No purpose stated (X-Polestar-Purpose)"},
+        **_NOT_FOUND,
+    },
+)
+async def show_dead_letter(
+    request: Request, actor: Actor, dead_letter_id: DeadLetterId, purpose: Purpose = None
+) -> DeadLetterDetail:
+    """One dead letter with its failure history and its event; viewing it is recorded.
+
+    The event's payload is personal data, so besides the operator action the audit log
+    records a consultation of the people in it, with the purpose from the
+    ``X-Polestar-Purpose`` header; where policy requires a purpose and none is given,
+    the request is refused with 400 and the refusal is recorded.
+    """
+    hub = request.app.state.hub
+    assert isinstance(hub, HubState)
+    audit = hub.audit if hub.audit is not None and hub.audit.enabled else None
+    query = f"dead letter {dead_letter_id}"
     with _answering():
-        return DeadLetterDetail.of(await _admin(request).dead_letter(dead_letter_id, actor=actor))
+        if audit is not None:
+            try:
+                audit.policy.check(Operation.CONSULTATION, purpose)
+            except PurposeRequired:
+                await audit.consulted(
+                    actor=actor,
+                    service="polestar-bus",
+                    purpose=None,
+                    query=query,
+                    record_ids=[f"dead-letter:{dead_letter_id}"],
+                    outcome=Outcome.REFUSED,
+                )
+                raise HTTPException(
+                    HTTPStatus.BAD_REQUEST,
+                    f"a dead letter shows personal data: state why in the {PURPOSE_HEADER} header "
+                    "(the audit policy requires a purpose for every consultation)",
+                ) from None
+        dead = await _admin(request).dead_letter(dead_letter_id, actor=actor)
+        if audit is not None:
+            envelope = dead.message.envelope
+            await audit.consulted(
+                actor=actor,
+                service="polestar-bus",
+                purpose=purpose,
+                query=query,
+                envelopes=[envelope],
+                record_ids=[f"dead-letter:{dead.id}", f"event:{envelope.id}"],
+            )
+        return DeadLetterDetail.of(dead)
 
 
 @router.post("/dead-letters/{dead_letter_id}/replay", summary="Replay a dead letter", responses=_NOT_FOUND)

@@ -14,6 +14,7 @@ from polestar.__about__ import __version__
 from polestar.config import HubConfig, Profile
 
 if TYPE_CHECKING:
+    from polestar.api.audit_component import AuditComponent
     from polestar.api.bus_component import BusComponent
 
 
@@ -44,6 +45,7 @@ class HubState:
     components: dict[str, ComponentStatus] = field(default_factory=dict)
     bus: BusComponent | None = None
     integration: IntegrationStatus | None = None
+    audit: AuditComponent | None = None
 
 
 class IntegrationStatus(Protocol):
@@ -123,6 +125,9 @@ async def ready(request: Request, response: Response) -> Readiness:
     if hub.integration is not None:
         status, detail = hub.integration.check()
         components.append(ComponentReport(name="integration", status=status, detail=detail))
+    if hub.audit is not None:
+        status, detail = hub.audit.check()
+        components.append(ComponentReport(name="audit", status=status, detail=detail))
     components.sort(key=lambda c: c.name)
     statuses = {c.status for c in components}
     overall = next((s for s in _WORST_FIRST if s in statuses), ComponentStatus.OK)

@@ -17,7 +17,9 @@ from typing import Any, cast
 from polestar.api.bus_component import BusComponent
 from polestar.api.health import ComponentStatus
 from polestar.bus.contract import BusEngine
+from polestar.connectors.ingest import CollectionRecorder
 from polestar.errors import BusUnavailable, ConfigError
+from polestar.routes.outputs import DeliveryRecorder
 from polestar.routes.runtime import IntegrationRuntime
 from polestar.routes.watcher import ConfigWatcher
 
@@ -40,7 +42,14 @@ class _BusOfComponent:
 class IntegrationComponent:
     """Owns the ``IntegrationRuntime`` and its watcher for the hub's lifetime."""
 
-    def __init__(self, config_dir: Path, bus: BusComponent) -> None:
+    def __init__(
+        self,
+        config_dir: Path,
+        bus: BusComponent,
+        *,
+        on_collected: CollectionRecorder | None = None,
+        on_delivered: DeliveryRecorder | None = None,
+    ) -> None:
         self.config_dir = config_dir
         self.http_endpoints: dict[str, Any] = {}
         self.soap_endpoints: dict[str, Any] = {}
@@ -50,6 +59,8 @@ class IntegrationComponent:
             cast(BusEngine, _BusOfComponent(bus)),
             http_endpoints=self.http_endpoints,
             soap_endpoints=self.soap_endpoints,
+            on_collected=on_collected,
+            on_delivered=on_delivered,
         )
         self._bus = bus
         self._watcher: ConfigWatcher | None = None

@@ -31,11 +31,13 @@ import hmac
 import json
 import os
 import struct
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict, Field
@@ -73,13 +75,49 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 
 
 def canonical_json(value: Any) -> bytes:
-    """Sorted keys, no whitespace, UTF-8."""
-    return _CANONICAL.encode(value).encode()
+    """Sorted keys, no whitespace, UTF-8.
+
+    orjson writes the same bytes as ``json`` with these settings for every value a leaf body
+    holds (strings, ints within 64 bits, bools, None, lists, dicts with string keys: tested);
+    what it refuses (non-string keys, huge ints) goes through ``json`` instead, so one value
+    always takes the same path and gives the same bytes. Floats (only ever inside the
+    encrypted details) are spelt as orjson spells them (``1e-8``, not ``1e-08``); they are read
+    back by value, and the tree hashes their ciphertext.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return _CANONICAL.encode(value).encode()
 
 
 def format_time(at: datetime) -> str:
     """UTC to the microsecond, always the same length: ``2026-11-24T14:03:00.000000Z``."""
-    return at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    return at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+class RandomNonces:
+    """``Nonces`` drawn from the OS's random source a block at a time (one syscall per 512 nonces).
+
+    The nonces are exactly as random as one ``os.urandom(12)`` each; only the number of system
+    calls changes. Safe to share between the log's worker threads.
+    """
+
+    def __init__(self, block: int = 512) -> None:
+        self._block = block
+        self._buffer = b""
+        self._offset = 0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> bytes:
+        """The next 12 random bytes."""
+        with self._lock:
+            if self._offset >= len(self._buffer):
+                self._buffer, self._offset = os.urandom(NONCE_SIZE * self._block), 0
+            start = self._offset
+            self._offset += NONCE_SIZE
+            return self._buffer[start : self._offset]
 
 
 def month_of(at: datetime) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -27,9 +26,9 @@ from polestar.audit.errors import AuditEntryNotFound, AuditLogCorrupt
 from polestar.audit.heads import SignedTreeHead
 from polestar.audit.keys import AuditKeys
 from polestar.audit.leaf import (
-    NONCE_SIZE,
     AuditRecord,
     Nonces,
+    RandomNonces,
     decode_leaf,
     pseudonym,
     subject_key_ids,
@@ -81,7 +80,7 @@ class AuditLog:
         self.witnesses = list(witnesses)
         self.max_batch = max_batch
         self.checkpoint_interval = checkpoint_interval
-        self._nonces: Nonces = nonces or (lambda: os.urandom(NONCE_SIZE))
+        self._nonces: Nonces = nonces or RandomNonces()
         self._queue: asyncio.Queue[_Pending | None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._public_pem = keys.public_key_pem().decode()
@@ -125,7 +124,11 @@ class AuditLog:
 
     async def append(self, entry: AuditEntry) -> AppendReceipt:
         """Write one entry; returns once it is committed under a signed head."""
-        return (await self.append_many([entry]))[0]
+        if self._queue is None:
+            raise RuntimeError("the audit log is not started (call start())")
+        future: asyncio.Future[list[AppendReceipt]] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(([entry], future))
+        return (await future)[0]
 
     async def append_many(self, entries: Sequence[AuditEntry]) -> list[AppendReceipt]:
         """Write entries in order; returns once all are committed."""

@@ -11,6 +11,7 @@ import typer
 
 from polestar.cli import audit, bus, config, mapping, schema
 from polestar.cli import routes as routes_cli
+from polestar.cli import search as search_cli
 from polestar.cli.demo import demo
 from polestar.cli.up import up
 from polestar.cli.version import version
@@ -33,6 +34,7 @@ root.add_typer(bus.app, name="bus")
 root.add_typer(mapping.app, name="mapping")
 root.add_typer(routes_cli.app, name="routes")
 root.add_typer(audit.app, name="audit")
+root.add_typer(search_cli.app, name="search")
 
 
 def main() -> None:

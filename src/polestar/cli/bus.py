@@ -20,6 +20,7 @@ import typer
 from pydantic import BaseModel
 from rich.markup import escape
 from rich.table import Column, Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from polestar.api.bus_models import (
     BusStatsView,
@@ -29,7 +30,15 @@ from polestar.api.bus_models import (
     DiscardResult,
     ReplayResult,
 )
-from polestar.bus.admin import MAX_LIST_LIMIT, BusAdmin, LoggingActionSink, OperatorActionSink, ReasonRequired
+from polestar.audit import AuditActionSink, AuditError, AuditKeys, AuditLog, open_store
+from polestar.bus.admin import (
+    MAX_LIST_LIMIT,
+    BusAdmin,
+    LoggingActionSink,
+    OperatorAction,
+    OperatorActionSink,
+    ReasonRequired,
+)
 from polestar.bus.contract import BusEngine, DeadLetter
 from polestar.bus.factory import open_engine
 from polestar.cli._hub import default_actor, hub_config
@@ -272,17 +281,50 @@ def _run(hub: HubConfig, operation: Callable[[BusAdmin], Awaitable[T]]) -> T:
         fail(f"the bus is unavailable: {exc}")
     except ImportError as exc:
         fail(str(exc))
+    except AuditError as exc:
+        fail(f"the audit log could not record the action: {exc}")
     except (sqlite3.Error, OSError) as exc:
         fail(f"cannot read the bus: {exc}")
 
 
 async def _with_admin(hub: HubConfig, operation: Callable[[BusAdmin], Awaitable[T]]) -> T:
     engine: BusEngine = open_engine(hub.bus, hub.data_dir)
+    audit_log: AuditLog | None = None
     try:
         await engine.start()
-        return await operation(BusAdmin(engine, on_action=action_sink(hub.log)))
+        audit_log = await _open_audit_log(hub)
+        sinks = [action_sink(hub.log)]
+        if audit_log is not None:
+            sinks.append(AuditActionSink(audit_log))
+        return await operation(BusAdmin(engine, on_action=_EverySink(sinks)))
     finally:
         await engine.close()
+        if audit_log is not None:
+            await audit_log.close()
+
+
+async def _open_audit_log(hub: HubConfig) -> AuditLog | None:
+    """The hub's audit log (as ``polestar audit`` opens it), unless ``audit.enabled`` is off."""
+    if not hub.audit.enabled:
+        return None
+    try:
+        keys = await asyncio.to_thread(AuditKeys.load_or_create, hub.data_dir)
+        audit_log = AuditLog(open_store(hub.store_url), keys, checkpoint_interval=None)
+        await audit_log.start()
+    except SQLAlchemyError as exc:
+        raise AuditError(f"cannot open the audit log in the store's database: {exc}") from None
+    return audit_log
+
+
+class _EverySink:
+    """Sends each operator action to every sink in turn (stderr, then the audit log)."""
+
+    def __init__(self, sinks: list[OperatorActionSink]) -> None:
+        self.sinks = sinks
+
+    async def __call__(self, action: OperatorAction) -> None:
+        for sink in self.sinks:
+            await sink(action)
 
 
 def _summary_table(view: DeadLetterSummary) -> Table:

@@ -8,6 +8,7 @@ applies ``POLESTAR_*`` environment variables over it, and raises
 from polestar.config.loader import ENV_NESTED_DELIMITER, ENV_PREFIX, load_config
 from polestar.config.models import (
     ApiConfig,
+    AuditConfig,
     HubConfig,
     LogConfig,
     LogFormat,
@@ -22,6 +23,7 @@ __all__ = [
     "ENV_NESTED_DELIMITER",
     "ENV_PREFIX",
     "ApiConfig",
+    "AuditConfig",
     "HubConfig",
     "LogConfig",
     "LogFormat",

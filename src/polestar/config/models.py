@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -116,6 +116,60 @@ class StoreConfig(BaseModel):
     )
 
 
+AuditOperationName = Literal[
+    "collection", "alteration", "consultation", "disclosure", "combination", "erasure"
+]
+"""The s62 operations, by the names ``polestar.audit.Operation`` gives them."""
+
+
+class AuditConfig(BaseModel):
+    """The s62 audit log: what must state a purpose, how often heads are witnessed, how it batches."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(
+        default=True,
+        description=(
+            "Record every collection, alteration, consultation, disclosure, combination and erasure. "
+            "Turn off only for throwaway test hubs: DPA 2018 s62 requires the log."
+        ),
+    )
+    checkpoint_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between checkpoints: signed heads kept for good and sent to the witnesses.",
+        examples=[60.0],
+    )
+    witness_file: Path | None = Field(
+        default=None,
+        description=(
+            "A JSON Lines file each checkpoint head is appended to; put it on other storage "
+            "(relative paths are under the data folder)."
+        ),
+        examples=["/mnt/worm/polestar-heads.jsonl"],
+    )
+    witness_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="An HTTP endpoint each checkpoint head is POSTed to as JSON.",
+        examples=["https://witness.example.police.uk/heads"],
+    )
+    purpose_required_for: list[AuditOperationName] = Field(
+        default=["consultation", "disclosure"],
+        description=(
+            "Operations refused unless the caller states a purpose (the X-Polestar-Purpose header, "
+            "or the event's purpose)."
+        ),
+        examples=[["consultation", "disclosure"]],
+    )
+    max_batch: int = Field(
+        default=2000,
+        ge=1,
+        le=100_000,
+        description="The most entries written in one transaction (group commit).",
+        examples=[2000],
+    )
+
+
 class LogConfig(BaseModel):
     """What the hub logs and how."""
 
@@ -185,6 +239,7 @@ class HubConfig(BaseModel):
     )
     store: StoreConfig = Field(default_factory=StoreConfig, description="The POLE and audit database.")
     log: LogConfig = Field(default_factory=LogConfig, description="Logging.")
+    audit: AuditConfig = Field(default_factory=AuditConfig, description="The s62 audit log.")
     display_timezone: str = Field(
         default="Europe/London",
         description="IANA zone times are shown in; they are always stored in UTC.",

@@ -25,7 +25,7 @@ import base64
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -57,6 +57,15 @@ class UnsupportedContentType(InboundRefused):
     """The content type is not one this connector reads (HTTP answers 415)."""
 
 
+CollectionRecorder = Callable[[str, Sequence[Envelope]], Awaitable[None]]
+"""Told of the events one message brought in, once they are durable: ``(connector, envelopes)``.
+
+The audit log's collection seam (DPA 2018 s62): the API passes one that appends a
+``collection`` entry; raising fails the ingest, so the system retries and the bus
+drops the repeated events while the collection is recorded.
+"""
+
+
 def stable_event_id(*parts: str) -> str:
     """A UUID derived from ``parts``: the same record always gets the same event id.
 
@@ -75,6 +84,7 @@ class BusIngest:
         mappings: looks up inbound mappings by name, so a reloaded mapping is used at once.
         spec: the connector's configuration (format, codec options, mapping, subject).
         chunk_size: envelopes per ``publish_many`` transaction.
+        on_collected: told of each message's accepted events (default: nobody).
     """
 
     def __init__(
@@ -84,6 +94,7 @@ class BusIngest:
         spec: ConnectorSpec,
         *,
         chunk_size: int = 500,
+        on_collected: CollectionRecorder | None = None,
     ) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
@@ -92,6 +103,7 @@ class BusIngest:
         self.spec = spec
         self.chunk_size = chunk_size
         self.source = f"/connectors/{spec.name}"
+        self.on_collected = on_collected
 
     def media_format(self, content_type: str) -> RecordFormat:
         """The format a message of ``content_type`` is read in; ``UnsupportedContentType`` if none.
@@ -135,6 +147,8 @@ class BusIngest:
         acks, refused = await self._publish(envelopes)
         rejected.extend(refused)
         accepted = [(env, ack) for env, ack in zip(envelopes, acks, strict=True) if ack is not None]
+        if accepted and self.on_collected is not None:
+            await self.on_collected(self.spec.name, [env for env, _ in accepted])
         return IngestResult(
             accepted=tuple(ack for _, ack in accepted),
             event_ids=tuple(env.id for env, _ in accepted),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from polestar.bus.contract import BusEngine
@@ -31,6 +31,14 @@ from polestar.routes.breaker import CircuitBreaker
 from polestar.routes.config import ConnectorOutput, SubjectOutput
 from polestar.routes.counters import Counters
 from polestar.routes.derive import derived_id, route_source
+
+DeliveryRecorder = Callable[[str, "str | None", Envelope], Awaitable[None]]
+"""Told of each message a system accepted: ``(connector, target, envelope)``.
+
+The audit log's disclosure seam (DPA 2018 s62): the API passes one that appends a
+``disclosure`` entry naming the recipient; raising fails the delivery, so it is
+retried (the system receives the same idempotency key) until it is recorded.
+"""
 
 
 class Output(Protocol):
@@ -69,6 +77,7 @@ class ConnectorDelivery:
         codec: CodecOptions = DEFAULT_OPTIONS,
         breaker: CircuitBreaker | None = None,
         counters: Counters | None = None,
+        on_delivered: DeliveryRecorder | None = None,
     ) -> None:
         self.config = config
         self.name = config.output_name
@@ -79,6 +88,8 @@ class ConnectorDelivery:
         self.codec = codec
         self.breaker = breaker
         self.counters = counters or Counters()
+        self.on_delivered = on_delivered
+        """Told of each delivered message (the runtime sets it; default: nobody)."""
 
     def describe(self) -> str:
         """Where it sends."""
@@ -128,6 +139,8 @@ class ConnectorDelivery:
             self.counters.fail(f"{type(exc).__name__}: {exc}")
             raise
         self.counters.delivered += 1
+        if self.on_delivered is not None:
+            await self.on_delivered(self.config.connector, message.target, envelope)
 
     async def _through_breaker(
         self,

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from polestar.bus.contract import BusEngine
 from polestar.connectors.contract import InboundConnector, IngestResult, OutboundConnector, RawMessage
-from polestar.connectors.ingest import BusIngest
+from polestar.connectors.ingest import BusIngest, CollectionRecorder
 from polestar.connectors.registry import ConnectorRegistry, default_registry
 from polestar.connectors.spec import ConnectorSpec
 from polestar.errors import ConfigError
@@ -40,7 +40,7 @@ from polestar.mapping.contract import InboundMapping, OutboundMapping
 from polestar.mapping.loader import MappingSet
 from polestar.routes.counters import ConnectorStatus, Counters, OutputView, RouteStatus, RunState
 from polestar.routes.loader import IntegrationConfig, config_fingerprint, load_integration_config
-from polestar.routes.outputs import ConnectorDelivery
+from polestar.routes.outputs import ConnectorDelivery, DeliveryRecorder
 from polestar.routes.pipeline import Resources, build_pipeline, describe_steps
 from polestar.routes.runner import RouteRunner
 
@@ -133,6 +133,8 @@ class IntegrationRuntime:
         config_dir: the folder with ``connectors/``, ``mappings/`` and ``routes/``.
         bus: a started bus engine.
         registry: connector kinds (default: the built-in ones).
+        on_collected: told of what each inbound message brought in (default: nobody).
+        on_delivered: told of each message a connector delivered (default: nobody).
     """
 
     def __init__(
@@ -143,8 +145,14 @@ class IntegrationRuntime:
         *,
         http_endpoints: dict[str, Any] | None = None,
         soap_endpoints: dict[str, Any] | None = None,
+        on_collected: CollectionRecorder | None = None,
+        on_delivered: DeliveryRecorder | None = None,
     ) -> None:
         self.config_dir = Path(config_dir)
+        self.on_collected = on_collected
+        """Told of what each inbound message brought in (the audit log's collection seam)."""
+        self.on_delivered = on_delivered
+        """Told of each message a connector delivered (the audit log's disclosure seam)."""
         self.bus = bus
         self.registry = registry or default_registry()
         self.config: IntegrationConfig | None = None
@@ -264,6 +272,9 @@ class IntegrationRuntime:
             pipeline = build_pipeline(
                 config, resources, on_breaker=RouteRunner.breaker_listener(counters, name)
             )
+            for output in pipeline.outputs.values():
+                if isinstance(output, ConnectorDelivery):
+                    output.on_delivered = self.on_delivered
             runner = RouteRunner(config, pipeline, self.bus, counters, self.connector_counters)
             await runner.start()
         except Exception as exc:
@@ -289,7 +300,10 @@ class IntegrationRuntime:
                 entry.outbound = outbound
             if spec.inbound is not None:
                 inbound = self.registry.build_inbound(spec)
-                ingest = _CountingIngest(BusIngest(self.bus, self._mappings.inbound, spec), counters)
+                ingest = _CountingIngest(
+                    BusIngest(self.bus, self._mappings.inbound, spec, on_collected=self.on_collected),
+                    counters,
+                )
                 if spec.kind == "http":
                     self.http_endpoints[spec.name] = inbound
                 elif spec.kind == "soap":

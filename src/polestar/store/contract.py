@@ -36,6 +36,9 @@ from polestar.store.records import (
 ErasureCallback = Callable[[ErasureSummary], Awaitable[None]]
 """Told of every erasure once the store's rows are gone (the audit log records it, without content)."""
 
+MergeCallback = Callable[[MergeRecord], Awaitable[None]]
+"""Told of every merge and unmerge once committed (the audit log records a combination)."""
+
 
 class Store(Protocol):
     """POLE entities and links with history, provenance, merges and erasure. Constructors do no I/O."""

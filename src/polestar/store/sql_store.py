@@ -23,7 +23,7 @@ from polestar.model.envelope import Envelope
 from polestar.model.marking import ProtectiveMarking
 from polestar.model.timeutil import utcnow
 from polestar.store import erasing, merging, reads
-from polestar.store.contract import ErasureCallback, Store
+from polestar.store.contract import ErasureCallback, MergeCallback, Store
 from polestar.store.engines import postgres_engine, sqlite_engine
 from polestar.store.erasure import ErasureHooks
 from polestar.store.errors import ErasureIncomplete
@@ -53,6 +53,7 @@ class SqlStore:
         source_priority: system name -> priority, breaking ties between claims observed at
             the same time (higher wins; unnamed systems are 0).
         on_erasure: told of every erasure (ids and counts, no content), e.g. to audit it.
+        on_merge: told of every merge and unmerge once committed (ids, who and why), e.g. to audit it.
     """
 
     name = "sql"
@@ -64,11 +65,13 @@ class SqlStore:
         hooks: ErasureHooks | None = None,
         source_priority: Mapping[str, int] | None = None,
         on_erasure: ErasureCallback | None = None,
+        on_merge: MergeCallback | None = None,
     ) -> None:
         self.engine = engine
         self.hooks = hooks if hooks is not None else ErasureHooks()
         self.source_priority = dict(source_priority or {})
         self.on_erasure = on_erasure
+        self.on_merge = on_merge
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -120,20 +123,26 @@ class SqlStore:
         )
 
     async def merge(self, survivor_id: str, other_id: str, *, actor: str, reason: str) -> MergeRecord:
-        """Fold ``other_id`` into ``survivor_id``, reversibly."""
-        return await self._run(
+        """Fold ``other_id`` into ``survivor_id``, reversibly; tell ``on_merge``."""
+        record = await self._run(
             lambda conn: merging.merge_records(
                 conn, survivor_id, other_id, actor=actor, reason=reason, now=utcnow()
             ),
             write=True,
         )
+        if self.on_merge is not None:
+            await self.on_merge(record)
+        return record
 
     async def unmerge(self, merge_id: str, *, actor: str, reason: str) -> MergeRecord:
-        """Undo a merge."""
-        return await self._run(
+        """Undo a merge; tell ``on_merge`` (the record's ``unmerged_at`` is set)."""
+        record = await self._run(
             lambda conn: merging.unmerge_records(conn, merge_id, actor=actor, reason=reason, now=utcnow()),
             write=True,
         )
+        if self.on_merge is not None:
+            await self.on_merge(record)
+        return record
 
     # --- reads -----------------------------------------------------------------------------------
 

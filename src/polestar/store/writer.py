@@ -16,19 +16,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from polestar.bus.contract import BusEngine, ConsumerSpec
 from polestar.bus.worker import Reject, WorkerStats, run_consumer
 from polestar.model.envelope import Envelope
 from polestar.store.contract import Store
 from polestar.store.errors import NotAnEntity
-from polestar.store.records import ApplyResult
+from polestar.store.records import ApplyResult, Outcome
 
 log = logging.getLogger(__name__)
 
+AppliedRecorder = Callable[[Envelope, ApplyResult], Awaitable[None]]
+"""Told of each event that created or changed a record: the audit log's collection and alteration seam.
+
+It is told only of ``created`` and ``updated`` results (record id, kind, version and the
+*names* of the changed fields, never their values). Raising fails the delivery, which the
+bus retries; the store then reports the event as a duplicate, so a recorder that failed
+is not told again (known gap: a collection lost that way shows only on the bus's side).
+"""
+
 DEFAULT_GROUP = "store-writer"
 DEFAULT_SUBJECTS = (">",)
+_CHANGES = frozenset({Outcome.CREATED, Outcome.UPDATED})
 
 
 class StoreWriter:
@@ -40,6 +50,7 @@ class StoreWriter:
         group: the durable consumer group (one per hub: its members compete).
         subjects: subject filters of the events to store.
         concurrency: events applied at once; events of one partition key stay in order.
+        on_applied: told of each event that created or updated a record (default: nobody).
     """
 
     def __init__(
@@ -52,6 +63,7 @@ class StoreWriter:
         concurrency: int = 4,
         max_attempts: int = 5,
         ack_wait: float = 30.0,
+        on_applied: AppliedRecorder | None = None,
     ) -> None:
         self.bus = bus
         self.store = store
@@ -63,6 +75,7 @@ class StoreWriter:
             ack_wait=ack_wait,
         )
         self.concurrency = concurrency
+        self.on_applied = on_applied
 
     async def handle(self, envelope: Envelope) -> ApplyResult:
         """Apply one event; ``Reject`` (dead-letter) if it carries nothing the store can hold."""
@@ -71,6 +84,8 @@ class StoreWriter:
         except NotAnEntity as exc:
             raise Reject(str(exc)) from exc
         log.debug("stored %s %s v%s: %s", result.kind, result.entity_id, result.version, result.outcome)
+        if self.on_applied is not None and result.outcome in _CHANGES:
+            await self.on_applied(envelope, result)
         return result
 
     async def _handle(self, envelope: Envelope) -> None:

@@ -40,7 +40,11 @@ async def test_ready_reports_each_component_once_started(hub):
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "components": [{"name": "api", "status": "ok"}, {"name": "bus", "status": "ok"}],
+        "components": [
+            {"name": "api", "status": "ok"},
+            {"name": "audit", "status": "ok"},
+            {"name": "bus", "status": "ok"},
+        ],
     }
 
 
@@ -51,7 +55,11 @@ async def test_not_ready_before_the_lifespan_has_started(tmp_path):
     assert response.status_code == 503
     assert response.json() == {
         "status": "starting",
-        "components": [{"name": "api", "status": "starting"}, {"name": "bus", "status": "starting"}],
+        "components": [
+            {"name": "api", "status": "starting"},
+            {"name": "audit", "status": "starting"},
+            {"name": "bus", "status": "starting"},
+        ],
     }
 
 

@@ -1,0 +1,189 @@
+"""``polestar search ...``: find people and vehicles, rebuild the search keys, work the review queue.
+
+Each command opens the configured store (embedded: the SQLite file under the
+data folder; cluster: PostgreSQL), does one thing and closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.markup import escape
+from rich.table import Table
+
+from polestar.cli._hub import default_actor, hub_config
+from polestar.cli._output import fail, out
+from polestar.cli.up import ConfigOption, DataDirOption
+from polestar.resolution import ResolutionError, Resolver
+from polestar.search import PersonQuery, SearchIndex
+from polestar.search.vehicles import VehicleQuery, search_vehicles
+from polestar.store import SqlStore, open_store
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Search people and vehicles; rebuild the search keys; review possible matches.")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+
+
+def _with_index(
+    config: ConfigOption, data_dir: DataDirOption, work: Callable[[SqlStore, SearchIndex], Awaitable[T]]
+) -> T:
+    hub = hub_config(config, data_dir)
+
+    async def run() -> T:
+        store = open_store(hub.store_url)
+        await store.start()
+        index = SearchIndex(store.engine)
+        await index.start()
+        try:
+            return await work(store, index)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+@app.command("people")
+def people(
+    *,
+    given: Annotated[str | None, typer.Option(help="Given name as typed.")] = None,
+    family: Annotated[str | None, typer.Option(help="Family name as typed.")] = None,
+    dob: Annotated[str | None, typer.Option(help="Date of birth: YYYY, YYYY-MM or YYYY-MM-DD.")] = None,
+    age_from: Annotated[int | None, typer.Option(help="Youngest age.")] = None,
+    age_to: Annotated[int | None, typer.Option(help="Oldest age.")] = None,
+    gender: Annotated[str | None, typer.Option(help="ISO/IEC 5218: 1 male, 2 female.")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Also show results below 'possible'.")] = False,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """People by name (phonetic, fuzzy, nicknames, swapped), date of birth or age range, gender."""
+    try:
+        query = PersonQuery(
+            given=given,
+            family=family,
+            date_of_birth=dob,
+            age_from=age_from,
+            age_to=age_to,
+            gender=gender,
+            include_below=show_all,
+        )
+    except ValidationError as exc:
+        fail(f"query: {exc.errors()[0]['msg']}", code=2)
+    matches = _with_index(config, data_dir, lambda _store, index: index.search(query))
+    if as_json:
+        typer.echo(json.dumps([m.model_dump(mode="json") for m in matches], indent=2))
+        return
+    table = Table("person", "band", "score", "name matched", "why")
+    for m in matches:
+        why = "; ".join(f"{f.detail} ({f.weight:+.1f})" for f in m.fields)
+        table.add_row(
+            escape(m.person_id), m.band.value, f"{m.score:.1f}", escape(m.matched_name), escape(why)
+        )
+    out().print(table if matches else "no one found at or above 'possible'")
+
+
+@app.command("vehicles")
+def vehicles(
+    *,
+    registration: Annotated[
+        str | None, typer.Option(help="Full or partial mark; ? one character, * any.")
+    ] = None,
+    make: Annotated[str | None, typer.Option()] = None,
+    model: Annotated[str | None, typer.Option()] = None,
+    colour: Annotated[str | None, typer.Option()] = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Vehicles by registration pattern, make, model and colour."""
+    try:
+        query = VehicleQuery(registration=registration, make=make, model=model, colour=colour)
+    except ValidationError as exc:
+        fail(f"query: {exc.errors()[0]['msg']}", code=2)
+
+    async def work(store: SqlStore, _index: SearchIndex) -> list[dict[str, object]]:
+        def blocking() -> list[dict[str, object]]:
+            with store.engine.connect() as conn:
+                return [v.model_dump(mode="json") for v in search_vehicles(conn, query)]
+
+        return await asyncio.to_thread(blocking)
+
+    found = _with_index(config, data_dir, work)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2))
+        return
+    table = Table("vehicle", "registration", "make", "model", "colour")
+    for v in found:
+        table.add_row(
+            *(escape(str(v[k] or "")) for k in ("vehicle_id", "registration", "make", "model", "colour"))
+        )
+    out().print(table if found else "no vehicle found")
+
+
+@app.command("rebuild")
+def rebuild(*, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+    """Recreate every person's search keys from the store."""
+    written = _with_index(config, data_dir, lambda _store, index: index.rebuild())
+    out().print(f"search keys rebuilt: {written} rows")
+
+
+@app.command("reviews")
+def reviews(
+    *, config: ConfigOption = None, data_dir: DataDirOption = None, as_json: JsonOption = False
+) -> None:
+    """Possible matches waiting for a person to decide, highest score first."""
+
+    async def work(store: SqlStore, index: SearchIndex) -> list[dict[str, object]]:
+        resolver = Resolver(store, index)
+        await resolver.start()
+        return [
+            {
+                "id": r.id,
+                "record": r.record_id,
+                "candidate": r.candidate_id,
+                "score": r.score,
+                "reason": r.reason,
+            }
+            for r in await resolver.reviews()
+        ]
+
+    pending = _with_index(config, data_dir, work)
+    if as_json:
+        typer.echo(json.dumps(pending, indent=2))
+        return
+    table = Table("review", "record", "may be", "score", "why")
+    for r in pending:
+        table.add_row(*(escape(str(r[k])) for k in ("id", "record", "candidate", "score", "reason")))
+    out().print(table if pending else "no reviews pending")
+
+
+@app.command("decide")
+def decide(
+    review_id: Annotated[str, typer.Argument(help="The review's id.")],
+    *,
+    same: Annotated[bool, typer.Option("--same/--different", help="Same person (merge) or not.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded with the merge or rejection).")],
+    actor: Annotated[str | None, typer.Option(help="Who decides. Default: user:<login>.")] = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Decide a review: --same merges the two records (reversibly), --different rejects it."""
+    who = actor or default_actor()
+
+    async def work(store: SqlStore, index: SearchIndex) -> str:
+        resolver = Resolver(store, index)
+        await resolver.start()
+        try:
+            review = await resolver.decide(review_id, same=same, actor=who, reason=reason)
+        except ResolutionError as exc:
+            fail(str(exc))
+        return review.status.value
+
+    out().print(f"review {escape(review_id)}: {_with_index(config, data_dir, work)}")

@@ -1,0 +1,298 @@
+"""``Resolver``: is an incoming person someone the store already holds?
+
+1. **Deterministic**: a strong identifier (PNC ID, CRO number, driving licence,
+   as the model canonicalised and check-validated them) held by another record
+   merges the two, unless they disagree on another strong identifier (then a
+   person reviews it).
+2. **Probabilistic**: the record's name, date of birth and gender are scored
+   against the search index's candidates with the Fellegi-Sunter model; the best
+   candidate is merged at ``merge_at`` bits, queued for review at ``review_at``,
+   else the record is new. Two records holding different values of one strong
+   identifier are never merged by score.
+
+A person's decision overrides the matcher: a pair once unmerged is never merged
+again automatically. Merges go through the store's ``merge`` (reversible,
+recorded with who and why); ``store.unmerge`` undoes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, delete, select, update
+
+from polestar.model.timeutil import utcnow
+from polestar.resolution.errors import ResolutionError, ReviewDecided, ReviewNotFound
+from polestar.resolution.records import Outcome, Resolution, ResolutionPolicy, Review, ReviewStatus
+from polestar.resolution.tables import metadata, reviews
+from polestar.search import SearchIndex
+from polestar.search.weights import query_of
+from polestar.store import SqlStore, StoredEntity
+from polestar.store.records import SubjectRow
+
+T = TypeVar("T")
+
+
+class Resolver:
+    """Entity resolution for people, over a store and its search index; also the ``resolution`` hook.
+
+    Args:
+        store: where records live and merges are made.
+        index: the search index on the same store (candidate retrieval and scoring).
+        policy: thresholds and strong identifier types.
+    """
+
+    name = "resolution"
+
+    def __init__(
+        self, store: SqlStore, index: SearchIndex, *, policy: ResolutionPolicy | None = None
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.policy = policy or ResolutionPolicy()
+
+    async def _run(self, work: Callable[[Connection], T]) -> T:
+        def in_thread() -> T:
+            with self.store.engine.begin() as conn:
+                return work(conn)
+
+        return await asyncio.to_thread(in_thread)
+
+    async def start(self) -> None:
+        """Create the review table if it is missing."""
+        await asyncio.to_thread(metadata.create_all, self.store.engine)
+
+    # --- resolving -------------------------------------------------------------------------------
+
+    async def resolve(self, record_id: str) -> Resolution:
+        """Decide whether ``record_id`` is someone already held: merge, queue for review, or new."""
+        entity = await self.store.get(record_id)
+        if entity is None or entity.kind != "person":
+            raise ResolutionError(f"{record_id} is not a person the store holds")
+        if entity.id != record_id:
+            return Resolution(record_id, Outcome.MERGED, entity.id, reason="already merged")
+        await self.index.refresh([record_id])
+        own = {entity.id, *entity.merged_ids}
+        strong = _strong(entity.document, self.policy.strong_identifiers)
+        if strong:
+            decided = await self._deterministic(entity, own, strong)
+            if decided is not None:
+                return decided
+        return await self._probabilistic(entity, own, strong)
+
+    async def _deterministic(
+        self, entity: StoredEntity, own: set[str], strong: dict[str, str]
+    ) -> Resolution | None:
+        holders = await self.index.holders(strong.items())
+        for holder in sorted(holders - own):
+            other = await self.store.get(holder)
+            if other is None or other.id in own:
+                continue
+            shared = sorted(
+                t
+                for t, v in _strong(other.document, self.policy.strong_identifiers).items()
+                if strong.get(t) == v
+            )
+            conflict = _conflicts(strong, _strong(other.document, self.policy.strong_identifiers))
+            if conflict or await self._unmerged_before(entity.id, other):
+                why = f"same {', '.join(shared)} but different {', '.join(conflict)}" if conflict else ""
+                return await self._queue(
+                    entity.id, other.id, float("inf"), (), why or "unmerged by a person before"
+                )
+            return await self._merge(entity.id, other.id, None, (), f"same {', '.join(shared)}")
+        return None
+
+    async def _probabilistic(self, entity: StoredEntity, own: set[str], strong: dict[str, str]) -> Resolution:
+        keys = await self.index.keys_of(entity.id)
+        query = query_of(keys) if keys is not None else None
+        if query is None:
+            return Resolution(entity.id, Outcome.NEW, reason="no name to compare")
+        query = query.model_copy(update={"limit": 20})
+        for match in await self.index.search(query):
+            if match.person_id in own:
+                continue
+            other = await self.store.get(match.person_id)
+            if other is None or other.id in own:
+                continue
+            fields = tuple(
+                {"field": f.field, "level": f.level, "weight": round(f.weight, 3)} for f in match.fields
+            )
+            if _conflicts(strong, _strong(other.document, self.policy.strong_identifiers)):
+                continue  # a different PNC ID (or CRO...) is a different person, whatever the name
+            if match.score < self.policy.review_at:
+                break
+            if match.score >= self.policy.merge_at and not await self._unmerged_before(entity.id, other):
+                return await self._merge(
+                    entity.id, other.id, match.score, fields, "matched by name and date of birth"
+                )
+            return await self._queue(entity.id, other.id, match.score, fields, "possible match")
+        return Resolution(entity.id, Outcome.NEW, reason="no candidate above the review threshold")
+
+    async def _unmerged_before(self, record_id: str, other: StoredEntity) -> bool:
+        theirs = {other.id, *other.merged_ids}
+        for merge in await self.store.merges(record_id):
+            if not merge.active and {merge.survivor_id, merge.merged_id} - {record_id} <= theirs:
+                return True
+        return False
+
+    async def _merge(
+        self,
+        record_id: str,
+        survivor_id: str,
+        score: float | None,
+        fields: tuple[dict[str, Any], ...],
+        why: str,
+    ) -> Resolution:
+        reason = f"entity resolution: {why}" + (f" (score {score:.1f} bits)" if score is not None else "")
+        merge = await self.store.merge(survivor_id, record_id, actor=self.policy.actor, reason=reason)
+        return Resolution(
+            record_id, Outcome.MERGED, survivor_id, score, reason, merge_id=merge.id, fields=fields
+        )
+
+    async def _queue(
+        self, record_id: str, candidate_id: str, score: float, fields: tuple[dict[str, Any], ...], why: str
+    ) -> Resolution:
+        stored = min(score, 1e6)
+
+        def work(conn: Connection) -> str:
+            existing = conn.execute(
+                select(reviews.c.id).where(
+                    reviews.c.record_id == record_id,
+                    reviews.c.candidate_id == candidate_id,
+                    reviews.c.status == ReviewStatus.PENDING.value,
+                )
+            ).scalar()
+            if existing is not None:
+                return str(existing)
+            review_id = str(uuid.uuid4())
+            conn.execute(
+                reviews.insert().values(
+                    id=review_id,
+                    record_id=record_id,
+                    candidate_id=candidate_id,
+                    score=stored,
+                    fields=list(fields),
+                    status=ReviewStatus.PENDING.value,
+                    created_at=utcnow(),
+                    reason=why,
+                )
+            )
+            return review_id
+
+        review_id = await self._run(work)
+        return Resolution(
+            record_id, Outcome.REVIEW, candidate_id, score, why, review_id=review_id, fields=fields
+        )
+
+    # --- the review queue ------------------------------------------------------------------------
+
+    async def reviews(
+        self, status: ReviewStatus | None = ReviewStatus.PENDING, limit: int = 100
+    ) -> list[Review]:
+        """Reviews, highest score first (pending ones by default)."""
+
+        def work(conn: Connection) -> list[Review]:
+            statement = select(reviews).order_by(reviews.c.score.desc(), reviews.c.created_at).limit(limit)
+            if status is not None:
+                statement = statement.where(reviews.c.status == status.value)
+            return [_review(row) for row in conn.execute(statement)]
+
+        return await self._run(work)
+
+    async def decide(self, review_id: str, *, same: bool, actor: str, reason: str) -> Review:
+        """A person's decision: ``same`` merges the pair (reversibly), else the review is rejected."""
+        found = await self._run(
+            lambda conn: conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
+        )
+        if found is None:
+            raise ReviewNotFound(review_id)
+        review = _review(found)
+        if review.status is not ReviewStatus.PENDING:
+            raise ReviewDecided(f"review {review_id} was already {review.status.value}")
+        merge_id = None
+        if same:
+            survivor, other = (
+                await self.store.get(review.candidate_id),
+                await self.store.get(review.record_id),
+            )
+            if survivor is None or other is None:
+                raise ReviewNotFound(f"review {review_id}: a record has gone")
+            if survivor.id != other.id:
+                merge = await self.store.merge(survivor.id, other.id, actor=actor, reason=reason)
+                merge_id = merge.id
+        values = {
+            "status": (ReviewStatus.MERGED if same else ReviewStatus.REJECTED).value,
+            "decided_by": actor,
+            "decided_at": utcnow(),
+            "reason": reason,
+            "merge_id": merge_id,
+        }
+        await self._run(
+            lambda conn: conn.execute(update(reviews).where(reviews.c.id == review_id).values(**values))
+        )
+        return await self._get(review_id)
+
+    async def _get(self, review_id: str) -> Review:
+        row = await self._run(
+            lambda conn: conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
+        )
+        if row is None:
+            raise ReviewNotFound(review_id)
+        return _review(row)
+
+    # --- the erasure hook ------------------------------------------------------------------------
+
+    async def locate(self, record_ids: Sequence[str]) -> list[SubjectRow]:
+        """Reviews naming any of ``record_ids``."""
+        ids = list(record_ids)
+
+        def work(conn: Connection) -> list[SubjectRow]:
+            rows = conn.execute(
+                select(reviews.c.id).where(reviews.c.record_id.in_(ids) | reviews.c.candidate_id.in_(ids))
+            ).scalars()
+            return [SubjectRow(self.name, reviews.name, str(r)) for r in rows]
+
+        return await self._run(work)
+
+    async def erase(self, record_ids: Sequence[str]) -> int:
+        """Delete reviews naming any of ``record_ids``; idempotent."""
+        ids = list(record_ids)
+
+        def work(conn: Connection) -> int:
+            gone = conn.execute(
+                delete(reviews).where(reviews.c.record_id.in_(ids) | reviews.c.candidate_id.in_(ids))
+            )
+            return int(gone.rowcount or 0)
+
+        return await self._run(work)
+
+
+def _strong(document: dict[str, Any], kinds: Sequence[str]) -> dict[str, str]:
+    return {
+        str(i["type"]): str(i["value"])
+        for i in document.get("identifiers") or ()
+        if str(i.get("type")) in kinds and i.get("value")
+    }
+
+
+def _conflicts(mine: dict[str, str], theirs: dict[str, str]) -> list[str]:
+    return sorted(t for t in mine.keys() & theirs.keys() if mine[t] != theirs[t])
+
+
+def _review(row: Any) -> Review:
+    return Review(
+        id=row.id,
+        record_id=row.record_id,
+        candidate_id=row.candidate_id,
+        score=row.score,
+        fields=tuple(row.fields or ()),
+        status=ReviewStatus(row.status),
+        created_at=row.created_at,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        reason=row.reason,
+        merge_id=row.merge_id,
+    )

@@ -1,0 +1,244 @@
+"""``SearchIndex``: the person search keys beside the store's tables, and the search over them.
+
+::
+
+    index = SearchIndex(store.engine)
+    store.hooks.register(index)             # erasure reaches the search keys from a person's id
+    await index.start()                     # creates the table if missing
+    await index.rebuild()                   # from store_entities (or refresh(ids) after applies)
+    matches = await index.search(PersonQuery(given="Bob", family="Smyth", date_of_birth="1985"))
+
+The keys are derived data: ``rebuild`` recreates them from the store, and
+``refresh(ids)`` re-reads some records (call it with the ids an apply touched).
+A merged record keeps its own keys; results are folded onto the survivor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine, delete, inspect, select
+
+from polestar.search.keys import PersonKeys, keys_from_document
+from polestar.search.people import Candidate, Thresholds, candidates, load, rank
+from polestar.search.query import Band, PersonMatch, PersonQuery
+from polestar.search.scoring import MatchModel
+from polestar.search.tables import metadata, person_identifiers, person_keys
+from polestar.store.records import SubjectRow
+from polestar.store.sqlbase import roots, utc
+from polestar.store.tables import entities
+
+T = TypeVar("T")
+BATCH = 2000
+
+
+class SearchIndex:
+    """Person search keys in the store's database; also the store's ``search`` erasure hook.
+
+    Args:
+        engine: the store's engine (``store.engine``): the keys live beside its tables.
+        model: m/u probabilities per field (``weights.estimate`` refines them from the data).
+        thresholds: the bands' cut-offs.
+    """
+
+    name = "search"
+
+    def __init__(
+        self, engine: Engine, *, model: MatchModel | None = None, thresholds: Thresholds | None = None
+    ) -> None:
+        self.engine = engine
+        self.model = model or MatchModel()
+        self.thresholds = thresholds or Thresholds()
+
+    async def _run(self, work: Callable[[Connection], T]) -> T:
+        def in_thread() -> T:
+            with self.engine.begin() as conn:
+                return work(conn)
+
+        return await asyncio.to_thread(in_thread)
+
+    # --- keeping the keys ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Create the keys table if it is missing."""
+        await asyncio.to_thread(metadata.create_all, self.engine)
+
+    def put_blocking(self, conn: Connection, people: Sequence[PersonKeys]) -> int:
+        """Replace the keys of ``people`` (blocking, in ``conn``'s transaction); rows written."""
+        ids = [p.person_id for p in people]
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            conn.execute(delete(person_keys).where(person_keys.c.person_id.in_(chunk)))
+            conn.execute(delete(person_identifiers).where(person_identifiers.c.person_id.in_(chunk)))
+        written = 0
+        for table, rows in (
+            (person_keys, [row for p in people for row in p.rows()]),
+            (person_identifiers, [row for p in people for row in p.identifier_rows()]),
+        ):
+            for start in range(0, len(rows), BATCH):
+                conn.execute(table.insert(), rows[start : start + BATCH])
+            written += len(rows)
+        return written
+
+    async def put(self, people: Sequence[PersonKeys]) -> int:
+        """Replace the keys of ``people``."""
+        return await self._run(lambda conn: self.put_blocking(conn, people))
+
+    async def refresh(self, record_ids: Iterable[str]) -> int:
+        """Re-read these records from the store (a record gone or not a person loses its keys)."""
+        ids = sorted(set(record_ids))
+
+        def work(conn: Connection) -> int:
+            rows = conn.execute(
+                select(entities.c.id, entities.c.document).where(
+                    entities.c.id.in_(ids), entities.c.kind == "person"
+                )
+            ).all()
+            conn.execute(delete(person_keys).where(person_keys.c.person_id.in_(ids)))
+            conn.execute(delete(person_identifiers).where(person_identifiers.c.person_id.in_(ids)))
+            return self.put_blocking(conn, [keys_from_document(r.id, r.document) for r in rows])
+
+        return await self._run(work)
+
+    async def refresh_updated(self, since: datetime | None) -> tuple[int, datetime | None]:
+        """Re-read every person record the store changed at or after ``since`` (all if None).
+
+        Returns the rows written and the watermark to pass next time (the latest
+        ``updated_at`` seen; ``since`` again if nothing changed). Run it on a timer,
+        or after a batch of applies, to keep the keys current without naming ids.
+        """
+
+        def work(conn: Connection) -> tuple[int, datetime | None]:
+            statement = select(entities.c.id, entities.c.document, entities.c.updated_at).where(
+                entities.c.kind == "person"
+            )
+            if since is not None:
+                statement = statement.where(entities.c.updated_at >= since)
+            rows = conn.execute(statement).all()
+            if not rows:
+                return 0, since
+            written = self.put_blocking(conn, [keys_from_document(r.id, r.document) for r in rows])
+            return written, max(utc(r.updated_at) for r in rows)
+
+        return await self._run(work)
+
+    async def rebuild(self) -> int:
+        """Recreate every person's keys from the store; rows written."""
+
+        def work(conn: Connection) -> int:
+            conn.execute(delete(person_keys))
+            conn.execute(delete(person_identifiers))
+            written = 0
+            batch: list[PersonKeys] = []
+            result = conn.execute(
+                select(entities.c.id, entities.c.document).where(entities.c.kind == "person")
+            )
+            for row in result:
+                batch.append(keys_from_document(row.id, row.document))
+                if len(batch) >= BATCH:
+                    written += self.put_blocking(conn, batch)
+                    batch = []
+            return written + self.put_blocking(conn, batch)
+
+        return await self._run(work)
+
+    # --- the erasure hook ------------------------------------------------------------------------
+
+    async def locate(self, record_ids: Sequence[str]) -> list[SubjectRow]:
+        """The key rows held for ``record_ids``."""
+
+        def work(conn: Connection) -> list[SubjectRow]:
+            ids = list(record_ids)
+            names = conn.execute(
+                select(person_keys.c.person_id, person_keys.c.seq).where(person_keys.c.person_id.in_(ids))
+            ).all()
+            held = conn.execute(
+                select(person_identifiers.c.person_id, person_identifiers.c.type).where(
+                    person_identifiers.c.person_id.in_(ids)
+                )
+            ).all()
+            return [SubjectRow("search", person_keys.name, f"{r.person_id}/{r.seq}") for r in names] + [
+                SubjectRow("search", person_identifiers.name, f"{r.person_id}/{r.type}") for r in held
+            ]
+
+        return await self._run(work)
+
+    async def erase(self, record_ids: Sequence[str]) -> int:
+        """Delete the key rows held for ``record_ids``; idempotent."""
+
+        def work(conn: Connection) -> int:
+            ids = list(record_ids)
+            gone = conn.execute(delete(person_keys).where(person_keys.c.person_id.in_(ids)))
+            held = conn.execute(delete(person_identifiers).where(person_identifiers.c.person_id.in_(ids)))
+            return int(gone.rowcount or 0) + int(held.rowcount or 0)
+
+        return await self._run(work)
+
+    # --- searching -------------------------------------------------------------------------------
+
+    def search_blocking(self, conn: Connection, query: PersonQuery) -> list[PersonMatch]:
+        """``search`` on an open connection (for benchmarks and callers with their own thread)."""
+        found = candidates(conn, query)
+        full = query.model_copy(update={"limit": 200, "include_below": True})
+        ranked = rank(full, found, self.model, self.thresholds)
+        ranked = self._fold_merged(conn, ranked)
+        return rank_shown(query, ranked, self.thresholds)
+
+    async def search(self, query: PersonQuery) -> list[PersonMatch]:
+        """People matching ``query``, best first, banded, each with why it matched."""
+        return await self._run(lambda conn: self.search_blocking(conn, query))
+
+    def holders_blocking(self, conn: Connection, identifiers: Iterable[tuple[str, str]]) -> set[str]:
+        """Records holding any of these (type, canonical value) identifiers."""
+        wanted = list(dict.fromkeys(identifiers))
+        found: set[str] = set()
+        for kind, value in wanted:
+            t = person_identifiers.c
+            found.update(conn.execute(select(t.person_id).where(t.type == kind, t.value == value)).scalars())
+        return found
+
+    async def holders(self, identifiers: Iterable[tuple[str, str]]) -> set[str]:
+        """Records holding any of these identifiers (not folded through merges)."""
+        wanted = list(identifiers)
+        return await self._run(lambda conn: self.holders_blocking(conn, wanted))
+
+    async def keys_of(self, record_id: str) -> Candidate | None:
+        """The keys held for one record, as the matcher compares them."""
+        found = await self._run(lambda conn: load(conn, [record_id]))
+        return found[0] if found else None
+
+    def _fold_merged(self, conn: Connection, ranked: list[PersonMatch]) -> list[PersonMatch]:
+        if not ranked or not _has_store(conn):
+            return ranked
+        where = roots(conn, [m.person_id for m in ranked])
+        seen: set[str] = set()
+        folded: list[PersonMatch] = []
+        for match in ranked:  # best first, so the survivor keeps its best-scoring record
+            root = where.get(match.person_id, match.person_id)
+            if root not in seen:
+                seen.add(root)
+                folded.append(match.model_copy(update={"person_id": root}))
+        return folded
+
+
+def rank_shown(query: PersonQuery, ranked: list[PersonMatch], thresholds: Thresholds) -> list[PersonMatch]:
+    """Of results already scored and banded best first, those shown for ``query``."""
+    if not ranked:
+        return []
+    top = ranked[0].score
+    shown = [
+        m
+        for m in ranked
+        if query.include_below or (m.band is not Band.BELOW and m.score >= top - thresholds.gap)
+    ]
+    return shown[: query.limit]
+
+
+def _has_store(conn: Connection) -> bool:
+    info = conn.info
+    if "polestar_has_store" not in info:
+        info["polestar_has_store"] = inspect(conn).has_table(entities.name)
+    return bool(info["polestar_has_store"])

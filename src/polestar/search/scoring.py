@@ -1,0 +1,173 @@
+"""Fellegi-Sunter scoring of a query against a person record, field by field.
+
+Each field comparison lands on one *level* (``exact``, ``nickname``, ``close``...).
+Each level has two probabilities: ``m``, that a true match shows it, and ``u``,
+that a non-match does. The level's weight is ``log2(m / u)`` bits; a record's
+score is the sum over the fields the query gave (a field the query or the record
+lacks adds nothing). ``weights.estimate`` refines the defaults from the data
+with EM.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+
+from polestar.search.keys import BirthDate, NameKeys
+from polestar.search.names import same_group
+
+LevelProbabilities = Mapping[str, tuple[float, float]]
+"""level -> (m, u)."""
+
+GIVEN_LEVELS: dict[str, tuple[float, float]] = {
+    "exact": (0.80, 0.02),
+    "nickname": (0.08, 0.004),
+    "close": (0.05, 0.003),
+    "fuzzy": (0.03, 0.02),
+    "middle": (0.01, 0.004),
+    "initial": (0.02, 0.05),
+    "different": (0.01, 0.899),
+}
+FAMILY_LEVELS: dict[str, tuple[float, float]] = {
+    "exact": (0.85, 0.005),
+    "close": (0.08, 0.003),
+    "fuzzy": (0.04, 0.01),
+    "different": (0.03, 0.982),
+}
+BIRTH_LEVELS: dict[str, tuple[float, float]] = {
+    "exact": (0.92, 0.00005),
+    "month": (0.95, 0.0013),
+    "year": (0.96, 0.016),
+    "near": (0.05, 0.0005),
+    "in_range": (0.97, 0.15),
+    "different": (0.03, 0.98),
+}
+GENDER_LEVELS: dict[str, tuple[float, float]] = {"same": (0.98, 0.5), "different": (0.02, 0.5)}
+IDENTIFIER_LEVELS: dict[str, tuple[float, float]] = {"same": (0.95, 1e-7), "different": (0.01, 0.9999)}
+"""Strong identifiers are check-digit validated, so a true match rarely shows a different one."""
+
+
+@dataclass(frozen=True, slots=True)
+class MatchModel:
+    """m/u probabilities per field and level, the bands' cut-offs and the swap penalty (bits)."""
+
+    given: LevelProbabilities = field(default_factory=lambda: dict(GIVEN_LEVELS))
+    family: LevelProbabilities = field(default_factory=lambda: dict(FAMILY_LEVELS))
+    birth: LevelProbabilities = field(default_factory=lambda: dict(BIRTH_LEVELS))
+    gender: LevelProbabilities = field(default_factory=lambda: dict(GENDER_LEVELS))
+    identifier: LevelProbabilities = field(default_factory=lambda: dict(IDENTIFIER_LEVELS))
+    swap_penalty: float = 1.0
+
+    def fields(self) -> dict[str, LevelProbabilities]:
+        """Field name -> its levels."""
+        return {
+            "given": self.given,
+            "family": self.family,
+            "birth": self.birth,
+            "gender": self.gender,
+            "identifier": self.identifier,
+        }
+
+    def with_levels(self, name: str, levels: LevelProbabilities) -> MatchModel:
+        """A copy with one field's levels replaced."""
+        fields = self.fields()
+        fields[name] = dict(levels)
+        return MatchModel(**fields, swap_penalty=self.swap_penalty)
+
+    def weight(self, name: str, level: str) -> float:
+        """``log2(m/u)`` for a field's level."""
+        m, u = self.fields()[name][level]
+        return math.log2(max(m, 1e-9) / max(u, 1e-9))
+
+
+@dataclass(frozen=True, slots=True)
+class FieldMatch:
+    """Why one field added what it did to a result's score."""
+
+    field: str
+    level: str
+    weight: float
+    detail: str
+
+
+def _similar(a: str, b: str) -> float:
+    return max(JaroWinkler.similarity(a, b), DamerauLevenshtein.normalized_similarity(a, b))
+
+
+def given_level(query: str, record: NameKeys) -> tuple[str, str]:  # noqa: PLR0911 - one return per level
+    """Compare a typed given name with a record's; (level, why)."""
+    name = record.given
+    if query == name:
+        return "exact", f"given name {name!r} is the same"
+    if same_group(query, name):
+        return "nickname", f"{query!r} and {name!r} are forms of one name"
+    similarity = _similar(query, name) if len(query) > 1 and len(name) > 1 else 0.0
+    if similarity >= 0.9:
+        return "close", f"given name {query!r} is spelt like {name!r}"
+    if query in record.middle.split():
+        return "middle", f"{query!r} is a middle name of the record"
+    if similarity >= 0.8:
+        return "fuzzy", f"given name {query!r} is like {name!r}"
+    if query[:1] == name[:1] and (len(query) == 1 or len(name) == 1):
+        return "initial", f"initial {query[:1].upper()} agrees"
+    return "different", f"given name {query!r} differs from {name!r}"
+
+
+def family_level(query: str, record: str) -> tuple[str, str]:
+    """Compare a typed family name with a record's; (level, why)."""
+    if query == record:
+        return "exact", f"family name {record!r} is the same"
+    similarity = _similar(query, record)
+    if similarity >= 0.9:
+        return "close", f"family name {query!r} is spelt like {record!r}"
+    if similarity >= 0.8:
+        return "fuzzy", f"family name {query!r} is like {record!r}"
+    return "different", f"family name {query!r} differs from {record!r}"
+
+
+def birth_level(query: BirthDate, record: BirthDate) -> tuple[str, str] | None:  # noqa: PLR0911 - per level
+    """Compare what the query knows of a date of birth with the record's; None if either knows nothing."""
+    if not query.known or not record.known:
+        return None
+    if query.year is None:  # an age band: the record must be able to fall in it
+        assert query.earliest is not None
+        assert query.latest is not None
+        first, last = _bounds(record)
+        if first <= query.latest and last >= query.earliest:
+            return "in_range", f"born {_span(record)}, within {query.earliest}..{query.latest}"
+        return "different", f"born {_span(record)}, outside {query.earliest}..{query.latest}"
+    if record.year is None:  # the record holds only a range
+        first, last = _bounds(record)
+        assert query.earliest is not None
+        assert query.latest is not None
+        if first <= query.latest and last >= query.earliest:
+            return "in_range", f"record's range {first}..{last} allows {_span(query)}"
+        return "different", f"record's range {first}..{last} excludes {_span(query)}"
+    pairs = [(query.year, record.year), (query.month, record.month), (query.day, record.day)]
+    shared = [(a, b) for a, b in pairs if a is not None and b is not None]
+    agree = sum(a == b for a, b in shared)
+    if agree == len(shared):
+        level = ("year", "month", "exact")[len(shared) - 1]
+        return level, f"date of birth agrees to the {('year', 'month', 'day')[len(shared) - 1]}"
+    if len(shared) == 3:
+        swapped = query.month == record.day and query.day == record.month and query.year == record.year
+        if swapped or agree == 2:
+            return "near", f"date of birth {_span(query)} is one slip from {_span(record)}"
+    return "different", f"date of birth {_span(query)} differs from {_span(record)}"
+
+
+def _bounds(value: BirthDate) -> tuple[date, date]:
+    assert value.earliest is not None
+    assert value.latest is not None
+    return value.earliest, value.latest
+
+
+def _span(value: BirthDate) -> str:
+    if value.year is not None:
+        return "-".join(f"{p:02d}" for p in (value.year, value.month, value.day) if p is not None)
+    first, last = _bounds(value)
+    return f"{first}..{last}"
