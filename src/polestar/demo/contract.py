@@ -28,6 +28,8 @@ class Force:
         world: the synthetic world the simulators share (same seed).
         config: the hub's configuration as started.
         data_dir: the folder holding the hub's and simulators' files for this run.
+        token: a bearer token for the hub's API (``Authorization: Bearer ...``), or None while the
+            hub runs without authentication.
     """
 
     hub_url: str
@@ -35,6 +37,11 @@ class Force:
     world: World
     config: HubConfig
     data_dir: Path
+    token: str | None = None
+
+    def hub_headers(self) -> dict[str, str]:
+        """Headers every call to the hub's API carries (the bearer token when there is one)."""
+        return {} if self.token is None else {"Authorization": f"Bearer {self.token}"}
 
 
 @dataclass(slots=True)
