@@ -10,7 +10,7 @@ PIP    := $(BIN)/python -m pip
 .PHONY: demo test lint typecheck unit bench docs clean help
 
 help:
-	@echo "make demo   - start the hub (embedded profile) and run the flows"
+	@echo "make demo   - start the hub and every simulator, run the flows, show a summary (DEMO_ARGS=--once to exit)"
 	@echo "make test   - ruff, mypy and the whole pytest suite"
 	@echo "make bench  - run the benchmarks in bench/ (writes bench/results/)"
 	@echo "make docs   - regenerate docs/ (JSON Schema, data dictionary)"
@@ -32,8 +32,9 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(PIP) install -q -e '.[dev,bench]'
 	@touch $@ $(VENV)/.installed-dev $(VENV)/.installed
 
+# `make demo DEMO_ARGS=--once` runs the flows, prints the summary and exits (non-zero on a failure).
 demo: $(VENV)/.installed
-	$(BIN)/polestar demo
+	$(BIN)/polestar demo $(DEMO_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench

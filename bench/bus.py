@@ -1,23 +1,31 @@
 """Bus benchmark: 1 KiB CloudEvents through publish -> route by content -> two durable sinks.
 
 For each engine (embedded SQLite, NATS JetStream) the same pipeline runs twice:
-at full speed, and paced at 500 events/s for the latency a quiet hub shows.
-Beside each engine, the raw limit measured in the same run:
+at full speed, and paced at 500 events/s for the latency a quiet hub shows. The
+router takes a batch, routes each event by content to sink A or B as a caused
+event, and publishes the outputs and acknowledges the inputs in one step
+(``polestar.bus.worker.forward``); each sink acknowledges its batch at once.
 
-* SQLite: plain group-commit inserts of the same 1 KiB rows (WAL, synchronous=FULL,
-  1,000 rows per transaction) - what the disk and SQLite allow at all.
-* JetStream: the same publish -> route -> two sinks pipeline written directly on
-  nats-py (async publishes, batched pull consumers, explicit acks).
+Beside each engine, the raw limits measured in the same run (``_bus_raw``):
 
-Targets (issue #3), as ratios in the same run: embedded >= 10,000 events/s end to
-end and >= 2/3 of the raw SQLite inserts; JetStream >= 3/4 of raw nats-py.
+* SQLite: plain group-commit inserts of the same 1 KiB rows, and the whole pipeline
+  written by hand on plain SQLite (cursors, no leases, dedupe or validation).
+* JetStream: the same pipeline written directly on nats-py.
 
-For information, two more SQLite rows put the engine beside like-for-like work:
-the engine's publish alone on the same rows as the raw inserts, and the whole
-pipeline written by hand on plain SQLite (``raw_sqlite_pipeline``), as the raw
-nats-py row does for JetStream. They do not replace the required ratio.
+Targets (issue #3), as ratios in the same run, each with its own verdict:
 
-Run: ``make bench`` or ``.venv/bin/python bench/bus.py [--events N] [--paced-seconds S]``.
+* embedded >= 10,000 events/s end to end at synchronous=FULL;
+* embedded >= 2/3 of the raw SQLite inserts. Read literally this cannot be met: every
+  event is written twice end to end (the input and its routed copy), each read twice,
+  and each has its own lease per group, so even a pipeline of bare inserts would do
+  half the raw rate. The ratio is reported as asked, and beside it the like-for-like
+  ratio to the hand-written raw pipeline, with a verdict for each;
+* JetStream >= 3/4 of raw nats-py.
+
+Two shared cores make single runs noisy: ``--repeat N`` runs everything N times and
+reports the median with the range; verdicts count the runs that met each target.
+
+Run: ``make bench`` or ``.venv/bin/python bench/bus.py [--events N] [--paced-seconds S] [--repeat N]``.
 """
 
 from __future__ import annotations
@@ -25,43 +33,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import sqlite3
+import functools
+import statistics
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+from _bus_events import KINDS, NATS_URL, make_event, routed
+from _bus_raw import raw_nats_pipeline, raw_sqlite_inserts, raw_sqlite_pipeline
 from _report import percentile, report
 from polestar.bus.config import JetStreamBusConfig, SqliteBusConfig
 from polestar.bus.contract import BusEngine, ConsumerSpec
 from polestar.bus.factory import open_engine
-from polestar.model.envelope import Envelope
+from polestar.bus.worker import ack_all, forward
 
-NATS_URL = "nats://127.0.0.1:4222"
-PAD = "x" * 700  # brings the encoded event to about 1 KiB
-KINDS = ("custody", "incident")
+BATCH = 512
+"""Most deliveries one fetch of the router or a sink takes."""
 
-
-def make_event(i: int) -> Envelope:
-    kind = KINDS[i % 2]
-    return Envelope(
-        source="/bench/producer",
-        type=f"{kind}.record.created",
-        subject=f"{kind.upper()}-{i:08d}",
-        partitionkey=f"K{i % 64}",
-        data={"kind": kind, "n": i, "sent_ns": time.perf_counter_ns(), "pad": PAD},
-    )
-
-
-# --- the pipeline on a Polestar engine ---------------------------------------------------------
-
-
-def _routed(env: Envelope, tag: str) -> tuple[Envelope, str]:
-    """Content-based routing: custody events to sink A, the rest to sink B, as a caused event."""
-    sink = "a" if (env.data or {}).get("kind") == "custody" else "b"
-    routed = env.caused(source="/bench/router", type=env.type, subject=env.subject, data=env.data)
-    return routed, f"out{tag}.{sink}.{env.type.split('.')[0]}"
+ROUTERS = 2
+"""Competing members of the router group: one routes while the other waits for its commit."""
 
 
 async def run_engine_pipeline(engine: BusEngine, events: int, paced_rate: float | None) -> dict[str, Any]:
@@ -70,7 +62,10 @@ async def run_engine_pipeline(engine: BusEngine, events: int, paced_rate: float 
     done = asyncio.Event()
     received = 0
     tag = uuid.uuid4().hex[:8]
-    router = await engine.subscribe(ConsumerSpec(group=f"router{tag}", subjects=(f"in{tag}.>",), ack_wait=30))
+    routers = [
+        await engine.subscribe(ConsumerSpec(group=f"router{tag}", subjects=(f"in{tag}.>",), ack_wait=30))
+        for _ in range(ROUTERS)
+    ]
     sinks = [
         await engine.subscribe(
             ConsumerSpec(group=f"sink{s}{tag}", subjects=(f"out{tag}.{s}.>",), ack_wait=30)
@@ -78,33 +73,46 @@ async def run_engine_pipeline(engine: BusEngine, events: int, paced_rate: float 
         for s in ("a", "b")
     ]
 
-    async def route() -> None:
+    async def route(router: Any) -> None:
         while not done.is_set():
-            batch = await router.fetch(512, timeout=0.2)
-            if not batch:
-                continue
-            out = [_routed(d.message.envelope, tag) for d in batch]
-            await engine.publish_many(out)
-            await asyncio.gather(*(d.ack() for d in batch))
+            batch = await router.fetch(BATCH, timeout=0.2)
+            if batch:
+                await forward(engine, [routed(d.message.envelope, tag) for d in batch], batch)
+
+    def settled(count: int, task: asyncio.Task[None]) -> None:
+        nonlocal received
+        if task.cancelled() or task.exception() is not None:
+            return  # the sink's await reports it
+        received += count
+        if received >= events:
+            done.set()
 
     async def sink(consumer: Any) -> None:
-        nonlocal received
+        acking: asyncio.Task[None] | None = None
         while not done.is_set():
-            batch = await consumer.fetch(512, timeout=0.2)
+            batch = await consumer.fetch(BATCH, timeout=0.2)
             now = time.perf_counter_ns()
             latencies.extend((now - (d.message.envelope.data or {})["sent_ns"]) / 1e6 for d in batch)
-            await asyncio.gather(*(d.ack() for d in batch))
-            received += len(batch)
-            if received >= events:
-                done.set()
+            if not batch:
+                continue
+            # One acknowledgement in flight while the next batch is fetched, as a sink writing
+            # in bulk would do; an event counts as received once its acknowledgement committed.
+            if acking is not None:
+                await acking
+            acking = asyncio.create_task(ack_all(engine, batch))
+            acking.add_done_callback(functools.partial(settled, len(batch)))
+        if acking is not None:
+            await acking
 
-    workers = [asyncio.create_task(route()), *(asyncio.create_task(sink(c)) for c in sinks)]
+    workers = [
+        *(asyncio.create_task(route(r)) for r in routers),
+        *(asyncio.create_task(sink(c)) for c in sinks),
+    ]
     start = time.perf_counter()
     if paced_rate:
         interval = 1.0 / paced_rate
         for i in range(events):
-            target = start + i * interval
-            delay = target - time.perf_counter()
+            delay = start + i * interval - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             await engine.publish(make_event(i), subject=f"in{tag}.{KINDS[i % 2]}")
@@ -121,87 +129,8 @@ async def run_engine_pipeline(engine: BusEngine, events: int, paced_rate: float 
         w.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await w
-    for c in (router, *sinks):
+    for c in (*routers, *sinks):
         await c.close()
-    return {
-        "events": events,
-        "events_per_s": events / elapsed,
-        "p50_ms": percentile(latencies, 50),
-        "p99_ms": percentile(latencies, 99),
-    }
-
-
-# --- raw references ------------------------------------------------------------------------------
-
-
-def raw_sqlite_inserts(path: Path, events: int) -> dict[str, Any]:
-    """Plain group-commit inserts of the same payloads: the most SQLite can do here."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE m (seq INTEGER PRIMARY KEY, subject TEXT, key TEXT, body BLOB)")
-    payloads = [(f"in.{KINDS[i % 2]}", f"K{i % 64}", make_event(i).to_json()) for i in range(events)]
-    start = time.perf_counter()
-    for base in range(0, events, 1000):
-        conn.execute("BEGIN")
-        conn.executemany("INSERT INTO m (subject, key, body) VALUES (?, ?, ?)", payloads[base : base + 1000])
-        conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    conn.close()
-    return {"events": events, "events_per_s": events / elapsed, "p50_ms": "", "p99_ms": ""}
-
-
-def raw_sqlite_pipeline(path: Path, events: int) -> dict[str, Any]:
-    """The same pipeline by hand on plain SQLite: the least a durable version of it must do.
-
-    Same events, same routing code, same 1 KiB rows, WAL and synchronous=FULL, 500
-    events per transaction; each stage keeps a cursor in the same transaction as its
-    writes (at-least-once). No leases, per-message acks, dedupe or validation at the
-    door: what the engine adds on top is what this row leaves out.
-    """
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE m (seq INTEGER PRIMARY KEY, subject TEXT, key TEXT, body BLOB)")
-    conn.execute("CREATE TABLE cursors (grp TEXT PRIMARY KEY, seq INTEGER NOT NULL)")
-    conn.executemany("INSERT INTO cursors VALUES (?, 0)", [("router",), ("a",), ("b",)])
-    latencies: list[float] = []
-
-    def take(group: str, pattern: str) -> list[tuple[int, str, bytes]]:
-        (cursor,) = conn.execute("SELECT seq FROM cursors WHERE grp = ?", (group,)).fetchone()
-        rows = conn.execute(
-            "SELECT seq, subject, body FROM m WHERE seq > ? AND subject GLOB ? ORDER BY seq",
-            (cursor, pattern),
-        ).fetchall()
-        if rows:
-            conn.execute("UPDATE cursors SET seq = ? WHERE grp = ?", (rows[-1][0], group))
-        return rows
-
-    start = time.perf_counter()
-    for base in range(0, events, 500):
-        batch = [make_event(i) for i in range(base, min(events, base + 500))]
-        conn.execute("BEGIN")
-        conn.executemany(
-            "INSERT INTO m (subject, key, body) VALUES (?, ?, ?)",
-            [(f"in.{(e.data or {})['kind']}", e.partitionkey, e.to_json()) for e in batch],
-        )
-        conn.execute("COMMIT")
-        conn.execute("BEGIN")
-        routed = [_routed(Envelope.from_json(body), "") for _, _, body in take("router", "in.*")]
-        conn.executemany(
-            "INSERT INTO m (subject, key, body) VALUES (?, ?, ?)",
-            [(subject, env.partitionkey, env.to_json()) for env, subject in routed],
-        )
-        conn.execute("COMMIT")
-        for sink in ("a", "b"):
-            conn.execute("BEGIN")
-            rows = take(sink, f"out.{sink}.*")
-            now = time.perf_counter_ns()
-            for _, _, body in rows:
-                latencies.append((now - (Envelope.from_json(body).data or {})["sent_ns"]) / 1e6)
-            conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    conn.close()
     return {
         "events": events,
         "events_per_s": events / elapsed,
@@ -212,7 +141,9 @@ def raw_sqlite_pipeline(path: Path, events: int) -> dict[str, Any]:
 
 async def engine_publish_only(workdir: Path, events: int) -> dict[str, Any]:
     """The engine's publish alone, on the same rows as the raw inserts, 500 per call."""
-    engine = open_engine(SqliteBusConfig(path=workdir / "bus-publish.sqlite3"), workdir)
+    engine = open_engine(
+        SqliteBusConfig(path=workdir / f"bus-publish-{uuid.uuid4().hex[:6]}.sqlite3"), workdir
+    )
     await engine.start()
     try:
         items = [(make_event(i), f"in.{KINDS[i % 2]}") for i in range(events)]
@@ -225,101 +156,12 @@ async def engine_publish_only(workdir: Path, events: int) -> dict[str, Any]:
     return {"events": events, "events_per_s": events / elapsed, "p50_ms": "", "p99_ms": ""}
 
 
-async def raw_nats_pipeline(events: int, paced_rate: float | None) -> dict[str, Any]:
-    """The same pipeline on plain nats-py: the JetStream reference."""
-    import nats  # noqa: PLC0415 - optional extra, only needed for this reference
-
-    tag = uuid.uuid4().hex[:8].upper()
-    nc = await nats.connect(NATS_URL)
-    js = nc.jetstream()
-    stream = f"RAWBENCH{tag}"
-    await js.add_stream(name=stream, subjects=[f"raw{tag}.>"])
-    latencies: list[float] = []
-    received = 0
-    done = asyncio.Event()
-    router = await js.pull_subscribe(f"raw{tag}.in.>", durable="router", stream=stream)
-    sinks = [await js.pull_subscribe(f"raw{tag}.out.{s}.>", durable=f"sink{s}", stream=stream) for s in "ab"]
-
-    async def fetch(sub: Any) -> list[Any]:
-        try:
-            return list(await sub.fetch(512, timeout=0.2))
-        except nats.errors.TimeoutError:
-            return []
-
-    async def route() -> None:
-        while not done.is_set():
-            batch = await fetch(router)
-            futures = []
-            for m in batch:
-                env = Envelope.from_json(m.data)
-                sink = "a" if (env.data or {}).get("kind") == "custody" else "b"
-                futures.append(
-                    await js.publish_async(
-                        f"raw{tag}.out.{sink}.x", m.data, headers={"Nats-Msg-Id": env.id + sink}
-                    )
-                )
-            await asyncio.gather(*futures)
-            await asyncio.gather(*(m.ack() for m in batch))
-
-    async def sink(sub: Any) -> None:
-        nonlocal received
-        while not done.is_set():
-            batch = await fetch(sub)
-            now = time.perf_counter_ns()
-            for m in batch:
-                env = Envelope.from_json(m.data)
-                latencies.append((now - (env.data or {})["sent_ns"]) / 1e6)
-            await asyncio.gather(*(m.ack() for m in batch))
-            received += len(batch)
-            if received >= events:
-                done.set()
-
-    workers = [asyncio.create_task(route()), *(asyncio.create_task(sink(s)) for s in sinks)]
-    start = time.perf_counter()
-    if paced_rate:
-        interval = 1.0 / paced_rate
-        for i in range(events):
-            delay = start + i * interval - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            env = make_event(i)
-            await js.publish(f"raw{tag}.in.{KINDS[i % 2]}", env.to_json(), headers={"Nats-Msg-Id": env.id})
-    else:
-        for base in range(0, events, 500):
-            futures = []
-            for i in range(base, min(events, base + 500)):
-                env = make_event(i)
-                futures.append(
-                    await js.publish_async(
-                        f"raw{tag}.in.{KINDS[i % 2]}", env.to_json(), headers={"Nats-Msg-Id": env.id}
-                    )
-                )
-            await asyncio.gather(*futures)
-    await asyncio.wait_for(done.wait(), timeout=max(120.0, events / 200))
-    elapsed = time.perf_counter() - start
-    done.set()
-    for w in workers:
-        w.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await w
-    await js.delete_stream(stream)
-    await nc.close()
-    return {
-        "events": events,
-        "events_per_s": events / elapsed,
-        "p50_ms": percentile(latencies, 50),
-        "p99_ms": percentile(latencies, 99),
-    }
-
-
-# --- driver --------------------------------------------------------------------------------------
-
-
 async def engine_rows(kind: str, events: int, paced_events: int, workdir: Path) -> list[dict[str, Any]]:
+    """The pipeline on one engine, at full speed and paced at 500 events/s."""
     rows = []
     for mode, count, rate in (("full speed", events, None), ("paced 500/s", paced_events, 500.0)):
         if kind == "sqlite":
-            config: Any = SqliteBusConfig(path=workdir / f"bus-{mode[:4]}.sqlite3")
+            config: Any = SqliteBusConfig(path=workdir / f"bus-{mode[:4]}-{uuid.uuid4().hex[:6]}.sqlite3")
         else:
             tag = uuid.uuid4().hex[:6]
             config = JetStreamBusConfig(
@@ -342,83 +184,123 @@ async def _drop(engine: BusEngine) -> None:
     await engine.close()
 
 
-def ratio_row(
-    name: str, engine: dict[str, Any], ref: dict[str, Any], target: str, ok: bool
-) -> dict[str, Any]:
-    return {
-        "pipeline": name,
-        "mode": "ratio",
-        "events_per_s": engine["events_per_s"] / ref["events_per_s"],
-        "target": target,
-        "met": "yes" if ok else "NO",
-    }
+# --- one run, and the verdicts -------------------------------------------------------------------
+
+Rows = dict[tuple[str, str], dict[str, Any]]
+"""A run's measurements by (pipeline, mode)."""
+
+TARGETS: tuple[tuple[str, str, str, str, float], ...] = (
+    # name, engine row, reference row ("" for an absolute rate), target text, threshold
+    ("embedded end to end", "polestar sqlite", "", ">= 10,000 events/s", 10_000.0),
+    ("embedded / raw inserts", "polestar sqlite", "raw sqlite inserts", ">= 0.67 (issue's ratio)", 2 / 3),
+    ("embedded / raw pipeline", "polestar sqlite", "raw sqlite pipeline", ">= 0.67 (like for like)", 2 / 3),
+    ("jetstream / raw nats-py", "polestar jetstream", "raw nats-py", ">= 0.75", 0.75),
+)
 
 
-def _info_ratio(name: str, engine: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "pipeline": name,
-        "mode": "ratio",
-        "events_per_s": engine["events_per_s"] / ref["events_per_s"],
-        "target": "(information)",
-    }
+async def one_run(args: argparse.Namespace, workdir: Path) -> Rows:
+    """Every pipeline once, references first; results by (pipeline, mode)."""
+    paced = int(args.paced_seconds * 500)
+    rows: list[dict[str, Any]] = []
+    if "sqlite" in args.engines:
+        rows.append(
+            {"pipeline": "raw sqlite inserts", "mode": "full speed"}
+            | raw_sqlite_inserts(workdir / f"raw-{uuid.uuid4().hex[:6]}.sqlite3", args.events)
+        )
+        rows.append(
+            {"pipeline": "raw sqlite pipeline", "mode": "full speed"}
+            | raw_sqlite_pipeline(workdir / f"raw-pipeline-{uuid.uuid4().hex[:6]}.sqlite3", args.events)
+        )
+        rows.append(
+            {"pipeline": "polestar sqlite", "mode": "publish only"}
+            | await engine_publish_only(workdir, args.events)
+        )
+        rows.extend(await engine_rows("sqlite", args.events, paced, workdir))
+    if "jetstream" in args.engines:
+        rows.append(
+            {"pipeline": "raw nats-py", "mode": "full speed"} | await raw_nats_pipeline(args.events, None)
+        )
+        rows.append(
+            {"pipeline": "raw nats-py", "mode": "paced 500/s"} | await raw_nats_pipeline(paced, 500.0)
+        )
+        rows.extend(await engine_rows("jetstream", args.events, paced, workdir))
+    return {(r["pipeline"], r["mode"]): r for r in rows}
+
+
+def target_values(run: Rows) -> dict[str, float]:
+    """Each target's measured value in one run (rate, or ratio to a reference of the same run)."""
+    values: dict[str, float] = {}
+    for name, engine, reference, _, _ in TARGETS:
+        measured = run.get((engine, "full speed"))
+        if measured is None:
+            continue
+        value = measured["events_per_s"]
+        if reference:
+            value /= run[(reference, "full speed")]["events_per_s"]
+        values[name] = value
+    publish, inserts = (
+        run.get(("polestar sqlite", "publish only")),
+        run.get(("raw sqlite inserts", "full speed")),
+    )
+    if publish and inserts:
+        values["publish only / raw inserts"] = publish["events_per_s"] / inserts["events_per_s"]
+    return values
+
+
+def summarise(runs: list[Rows]) -> list[dict[str, Any]]:
+    """Median and range of every row over the runs, then one verdict row per target."""
+    out: list[dict[str, Any]] = []
+    for key in runs[0]:
+        samples = [run[key] for run in runs]
+        row = dict(samples[-1])
+        for column in ("events_per_s", "p50_ms", "p99_ms"):
+            values = [s[column] for s in samples if isinstance(s[column], float)]
+            if values:
+                row[column] = statistics.median(values)
+                if column == "events_per_s" and len(values) > 1:
+                    row["range"] = f"{min(values):,.0f}-{max(values):,.0f}"
+        out.append(row)
+    measured = [target_values(run) for run in runs]
+    thresholds = {name: (text, threshold) for name, _, _, text, threshold in TARGETS}
+    for name in measured[0]:
+        values = [m[name] for m in measured]
+        row = {"pipeline": name, "mode": "target" if name in thresholds else "ratio"}
+        row["events_per_s"] = statistics.median(values)
+        if len(values) > 1:
+            digits = 0 if min(values) >= 100 else 2
+            row["range"] = f"{min(values):,.{digits}f}-{max(values):,.{digits}f}"
+        if name in thresholds:
+            text, threshold = thresholds[name]
+            met = sum(v >= threshold for v in values)
+            row["target"] = text
+            row["met"] = (
+                f"{'yes' if statistics.median(values) >= threshold else 'NO'} ({met}/{len(values)} runs)"
+            )
+        else:
+            row["target"] = "(information)"
+        out.append(row)
+    return out
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--paced-seconds", type=float, default=10.0)
     parser.add_argument("--engines", default="sqlite,jetstream")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of everything; the median is reported")
     args = parser.parse_args()
-    paced = int(args.paced_seconds * 500)
-    rows: list[dict[str, Any]] = []
+    runs: list[Rows] = []
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        if "sqlite" in args.engines:
-            raw = raw_sqlite_inserts(workdir / "raw.sqlite3", args.events)
-            rows.append({"pipeline": "raw sqlite inserts", "mode": "full speed", **raw})
-            raw_pipe = raw_sqlite_pipeline(workdir / "raw-pipeline.sqlite3", args.events)
-            rows.append({"pipeline": "raw sqlite pipeline", "mode": "full speed", **raw_pipe})
-            publish_only = await engine_publish_only(workdir, args.events)
-            rows.append({"pipeline": "polestar sqlite", "mode": "publish only", **publish_only})
-            emb = await engine_rows("sqlite", args.events, paced, workdir)
-            rows.extend(emb)
-            full = emb[0]
-            # The target of issue #3: the end-to-end pipeline against plain inserts.
-            rows.append(
-                ratio_row(
-                    "embedded / raw",
-                    full,
-                    raw,
-                    ">= 0.67 and >= 10,000/s",
-                    full["events_per_s"] >= 10_000 and full["events_per_s"] >= 2 / 3 * raw["events_per_s"],
-                )
-            )
-            # For information: like for like, beside the required ratio above.
-            rows.append(_info_ratio("embedded / raw pipeline", full, raw_pipe))
-            rows.append(_info_ratio("publish only / raw inserts", publish_only, raw))
-        if "jetstream" in args.engines:
-            raw_js = await raw_nats_pipeline(args.events, None)
-            raw_js_paced = await raw_nats_pipeline(paced, 500.0)
-            rows.append({"pipeline": "raw nats-py", "mode": "full speed", **raw_js})
-            rows.append({"pipeline": "raw nats-py", "mode": "paced 500/s", **raw_js_paced})
-            js_rows = await engine_rows("jetstream", args.events, paced, workdir)
-            rows.extend(js_rows)
-            rows.append(
-                ratio_row(
-                    "jetstream / raw",
-                    js_rows[0],
-                    raw_js,
-                    ">= 0.75",
-                    js_rows[0]["events_per_s"] >= 0.75 * raw_js["events_per_s"],
-                )
-            )
+        for _ in range(max(1, args.repeat)):
+            runs.append(await one_run(args, Path(tmp)))  # noqa: PERF401 - one run at a time, awaited
     report(
         "bus",
         "Bus: publish -> route by content -> two durable sinks (1 KiB CloudEvents)",
-        ["pipeline", "mode", "events", "events_per_s", "p50_ms", "p99_ms", "target", "met"],
-        rows,
-        notes="Latency is end to end, from event creation to the sink's fetch. "
-        "The raw references ran in this same run.",
+        ["pipeline", "mode", "events", "events_per_s", "range", "p50_ms", "p99_ms", "target", "met"],
+        summarise(runs),
+        notes=f"Median of {len(runs)} run(s); range is min-max. Latency is end to end, from event "
+        "creation to the sink's fetch. Ratios are taken within each run, against references "
+        "measured in that same run.",
     )
 
 

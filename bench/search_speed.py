@@ -1,9 +1,10 @@
 """Person search speed: load rate and p50/p95 latency per query type, embedded and cluster profiles.
 
 A seeded synthetic world of ``--people`` people (default 1,000,000) is indexed
-(``SearchIndex.put_blocking``, batches of 10,000), then ``--queries`` queries of
-each type run one after another on one connection, timing each end to end
-(blocking in SQL, loading candidates, scoring, ranking):
+as a bulk load does (keys through ``SearchIndex.put_blocking`` in batches of
+10,000, then the blocking indexes built), then ``--queries`` queries of each
+type run one after another on one connection, timing each end to end (blocking
+in SQL, reading candidates, scoring, ranking) in wall-clock and in CPU time:
 
 * full DOB, year-month DOB, year DOB, no DOB, age range (names as recorded),
 * nickname, typo in the family name, given and family swapped (with a year of birth).
@@ -11,29 +12,39 @@ each type run one after another on one connection, timing each end to end
 Target (issue #6): p95 <= 50 ms in the embedded profile. The cluster row runs
 when PostgreSQL is reachable (``--postgres-url``; a schema of its own, dropped after).
 
+The embedded database is cached in ``bench/.cache/`` (gitignored), named by the
+people count, the seed and a hash of the generator and the search keys' source,
+so a change to either builds it afresh; the load row is then the rate measured
+when the cache was built (``--rebuild`` measures it again).
+
 Run: ``.venv/bin/python bench/search_speed.py [--people 1000000] [--queries 200]
-[--no-postgres | --no-sqlite]``.
+[--no-postgres | --no-sqlite] [--rebuild]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import random
-import tempfile
+import shutil
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
+import polestar.search
+import polestar.sims.synthetic
 from _report import percentile, report
 from polestar.search import BirthDate, NameKeys, PersonKeys, PersonQuery, SearchIndex
-from polestar.search.tables import metadata
+from polestar.search.tables import metadata, person_keys
 from polestar.sims.synthetic import Person, World, nicknames, typo
 from polestar.store.engines import postgres_engine, sqlite_engine
 
+TARGET_MS = 50.0
 QueryMaker = Callable[[random.Random, Person], PersonQuery]
 
 QUERY_TYPES: dict[str, QueryMaker] = {
@@ -71,38 +82,107 @@ def keys_of(person: Person) -> PersonKeys:
     )
 
 
+PAGE_CACHE = "PRAGMA cache_size=-262144"
+"""256 MB of SQLite page cache per connection (the default is 2 MB): what a deployment holding a
+million people would give it. Set on the bench's connections, load and queries alike."""
+
+
 def load(engine: Engine, index: SearchIndex, world: World) -> float:
+    """Index everyone, as a bulk load does: keys written first, the blocking indexes built after.
+
+    Both steps are timed; the keys go through ``SearchIndex.put_blocking`` in
+    batches of 10,000. Maintaining five indexes row by row instead is several
+    times slower at a million people (random inserts into every index).
+    """
     metadata.create_all(engine)
+    indexes = sorted(person_keys.indexes, key=lambda i: str(i.name))
     started = time.perf_counter()
     batch = 10_000
-    for start in range(0, len(world.people), batch):
-        keys = [keys_of(p) for p in world.people[start : start + batch]]
-        with engine.begin() as conn:
-            index.put_blocking(conn, keys)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql(PAGE_CACHE)
+            conn.commit()
+        with conn.begin():
+            for ix in indexes:
+                ix.drop(conn)
+        for start in range(0, len(world.people), batch):
+            keys = [keys_of(p) for p in world.people[start : start + batch]]
+            with conn.begin():
+                index.put_blocking(conn, keys)
+        for ix in indexes:
+            with conn.begin():
+                ix.create(conn)
+        if engine.dialect.name == "postgresql":
+            conn.commit()
+            conn.execute(text(f"ANALYZE {person_keys.name}"))
+            conn.commit()
     return time.perf_counter() - started
 
 
 def measure(
     engine: Engine, index: SearchIndex, world: World, queries: int, seed: int
-) -> dict[str, list[float]]:
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Per query type: (wall-clock ms, this process's CPU ms) of each query.
+
+    CPU time is what the query itself cost; on a machine shared with other work
+    the wall clock adds the time spent waiting for a core.
+    """
     rng = random.Random(seed)
     sample = rng.sample(world.people, min(queries, len(world.people)))
-    timings: dict[str, list[float]] = {}
+    timings: dict[str, tuple[list[float], list[float]]] = {}
     with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql(PAGE_CACHE)
         index.search_blocking(conn, QUERY_TYPES["full DOB"](rng, sample[0]))  # warm the caches
         for name, make in QUERY_TYPES.items():
-            took = timings.setdefault(name, [])
+            took, cpu = timings.setdefault(name, ([], []))
             for person in sample:
                 query = make(rng, person)
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 index.search_blocking(conn, query)
                 took.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - cpu_started) * 1000)
     return timings
 
 
-def run_profile(profile: str, engine: Engine, world: World, queries: int, seed: int) -> list[dict]:
+CACHE = Path(__file__).parent / ".cache"
+KEYED_SOURCES = ("tables.py", "keys.py", "names.py", "nicknames.txt")
+
+
+def cache_version() -> str:
+    """A hash of what the cached database depends on: the generator and the search keys' code."""
+    digest = hashlib.sha256(Path(polestar.sims.synthetic.__file__).read_bytes())
+    package = Path(polestar.search.__file__).parent
+    for name in KEYED_SOURCES:
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def cached_sqlite(world: World, seed: int, rebuild: bool) -> tuple[Path, float]:
+    """The embedded database for ``world`` (built and cached if missing) and its load time."""
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"search_{len(world.people)}_{seed}_{cache_version()}.sqlite3"
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists() and not rebuild:
+        return path, float(json.loads(meta.read_text())["load seconds"])
+    for stale in CACHE.glob(f"search_{len(world.people)}_{seed}_*"):
+        stale.unlink()
+    building = path.with_suffix(".building")
+    building.unlink(missing_ok=True)
+    engine = sqlite_engine(building, synchronous="NORMAL")
+    seconds = load(engine, SearchIndex(engine), world)
+    engine.dispose()
+    shutil.move(building, path)
+    meta.write_text(json.dumps({"load seconds": seconds, "people": len(world.people)}))
+    return path, seconds
+
+
+def run_profile(
+    profile: str, engine: Engine, world: World, queries: int, seed: int, seconds: float | None = None
+) -> list[dict]:
     index = SearchIndex(engine)
-    seconds = load(engine, index, world)
+    if seconds is None:
+        seconds = load(engine, index, world)
     rows = [
         {
             "profile": profile,
@@ -111,7 +191,7 @@ def run_profile(profile: str, engine: Engine, world: World, queries: int, seed: 
             "per second": len(world.people) / seconds,
         }
     ]
-    for name, took in measure(engine, index, world, queries, seed).items():
+    for name, (took, cpu) in measure(engine, index, world, queries, seed).items():
         p95 = percentile(took, 95)
         rows.append(
             {
@@ -120,10 +200,17 @@ def run_profile(profile: str, engine: Engine, world: World, queries: int, seed: 
                 "people": len(world.people),
                 "p50 ms": percentile(took, 50),
                 "p95 ms": p95,
-                "target": ("met" if p95 <= 50 else "NO") if profile == "embedded" else "",
+                "p95 CPU ms": percentile(cpu, 95),
+                "target": _verdict(p95, percentile(cpu, 95)) if profile == "embedded" else "",
             }
         )
     return rows
+
+
+def _verdict(p95: float, p95_cpu: float) -> str:
+    if p95 <= TARGET_MS:
+        return "met"
+    return "NO (met on CPU time)" if p95_cpu <= TARGET_MS else "NO"
 
 
 def main() -> None:
@@ -134,16 +221,17 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true", help="Embedded profile only.")
     parser.add_argument("--no-sqlite", action="store_true", help="Cluster profile only.")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--rebuild", action="store_true", help="Rebuild the cached embedded database.")
     args = parser.parse_args()
     started = time.perf_counter()
     world = World.build(args.seed, people=args.people, vehicles=0)
     print(f"world of {args.people:,} people built in {time.perf_counter() - started:.0f}s")
     rows: list[dict] = []
     if not args.no_sqlite:
-        with tempfile.TemporaryDirectory() as tmp:
-            engine = sqlite_engine(Path(tmp) / "store.sqlite3", synchronous="NORMAL")
-            rows += run_profile("embedded", engine, world, args.queries, args.seed)
-            engine.dispose()
+        path, seconds = cached_sqlite(world, args.seed, args.rebuild)
+        engine = sqlite_engine(path, synchronous="NORMAL")
+        rows += run_profile("embedded", engine, world, args.queries, args.seed, seconds)
+        engine.dispose()
     if not args.no_postgres:
         schema = "bench_" + uuid.uuid4().hex[:8]
         try:
@@ -162,9 +250,12 @@ def main() -> None:
     report(
         "search_speed",
         f"Person search speed on {args.people:,} synthetic people",
-        ["profile", "query", "people", "per second", "p50 ms", "p95 ms", "target"],
+        ["profile", "query", "people", "per second", "p50 ms", "p95 ms", "p95 CPU ms", "target"],
         rows,
-        notes="Target: p95 <= 50 ms per query type in the embedded profile. Load: people indexed per second.",
+        notes="Target: p95 <= 50 ms per query type in the embedded profile. Load: people indexed per "
+        "second (keys written through put_blocking, then the blocking indexes built). CPU ms: this "
+        "process's CPU time per query (excludes waiting for a core on a shared machine, and, for "
+        "PostgreSQL, the server's own work). SQLite connections run with a 256 MB page cache.",
     )
 
 

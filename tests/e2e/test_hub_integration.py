@@ -13,6 +13,7 @@ import yaml
 
 from polestar.api import create_app
 from polestar.config import HubConfig
+from polestar.security.testing import allow_flows, auth_headers
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "integration"
 
@@ -58,6 +59,7 @@ def _integration_folder(tmp_path: Path) -> Path:
     }
     (folder / "connectors" / "systems.yaml").write_text(yaml.safe_dump(connectors))
     (folder / "routes" / "custody.yaml").write_text(yaml.safe_dump(routes))
+    allow_flows(folder, ["warehouse-files"])
     return folder
 
 
@@ -77,7 +79,8 @@ async def _wait_for(predicate, timeout: float = 20.0):  # type: ignore[no-untype
 
 
 def _client(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+    headers = auth_headers(app.state.hub.config)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=headers)
 
 
 async def test_a_custody_extract_posted_to_the_hub_reaches_the_warehouse_as_a_batch_file(

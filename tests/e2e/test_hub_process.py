@@ -92,7 +92,7 @@ def test_polestar_up_serves_health_and_stops_cleanly_on_ctrl_c(polestar_up, tmp_
 
 def test_polestar_demo_once_checks_health_over_http_and_exits_zero(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "polestar.cli", "demo", "--once", "--port", "0"],
+        [sys.executable, "-m", "polestar.cli", "demo", "--once", "--count", "1", "--port", "0"],
         cwd=tmp_path,
         env=hub_environment(),
         capture_output=True,

@@ -14,6 +14,7 @@ from polestar.bus.jetstream import JetStreamEngine
 from polestar.config import HubConfig, Profile, StoreConfig
 from polestar.errors import BusError
 from polestar.model.envelope import Envelope
+from polestar.security.testing import auth_headers
 
 ACTOR = {"X-Polestar-Actor": "user:pc1234"}
 READER = {**ACTOR, "X-Polestar-Purpose": "finding why a delivery failed"}
@@ -32,7 +33,10 @@ def cluster_config(tmp_path, bus: JetStreamBusConfig, store: StoreConfig) -> Hub
 
 
 def client_for(app):
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test")
+    headers = auth_headers(app.state.hub.config, subject="user:pc1234")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub.test", headers=headers
+    )
 
 
 @pytest.fixture

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
 from polestar.__about__ import __version__
 from polestar.api.audit_component import AuditComponent
 from polestar.api.bus_component import BusComponent, EngineFactory
 from polestar.api.bus_routes import router as bus_routes
+from polestar.api.consultations import AuditedConsultations, principal_actor
+from polestar.api.device_component import DeviceComponent, create_device_router
 from polestar.api.health import ComponentStatus, HubState
 from polestar.api.health import router as health_router
 from polestar.api.integration_component import IntegrationComponent
 from polestar.api.limits import BodySizeLimit
 from polestar.api.problems import PROBLEM_RESPONSES, install_problem_handlers
+from polestar.api.store_component import StoreComponent
+from polestar.api.store_routes import create_review_router, create_store_router
 from polestar.bus.admin import OperatorActionSink
 from polestar.bus.factory import open_engine
 from polestar.config import HubConfig
 from polestar.connectors.http.inbound import create_ingest_router
 from polestar.connectors.soap import create_soap_router
 from polestar.routes.api import create_routes_router
+from polestar.search.api import create_search_router
+from polestar.security import SecurityService
+from polestar.security.web import install_security, require, require_by_method
 
 API_DESCRIPTION = """\
 Polestar is an integration hub for policing and justice: one canonical POLE
@@ -43,11 +50,12 @@ class ServiceIndex(BaseModel):
     links: dict[str, str] = Field(description="Link relation to path.", examples=[{"health": "/health"}])
 
 
-def create_app(
+def create_app(  # noqa: PLR0915 - the composition root: every component is wired here, in order
     config: HubConfig,
     *,
     bus_factory: EngineFactory = open_engine,
     on_operator_action: OperatorActionSink | None = None,
+    integration_variables: Mapping[str, str] | None = None,
 ) -> FastAPI:
     """The hub's HTTP API for ``config``; components start and stop in its lifespan.
 
@@ -56,8 +64,11 @@ def create_app(
         bus_factory: builds the bus engine (no I/O); tests may pass their own.
         on_operator_action: receives every operator action on the bus (default: the audit log,
             or logged when ``audit.enabled`` is off).
+        integration_variables: fill in ``${NAME}`` in the integration folder's files (default: the
+            process environment); two hubs in one process each get their own.
     """
     audit = AuditComponent(config)
+    security = SecurityService(config, record=audit.record)
     recording = audit.enabled
     if on_operator_action is None and recording:
         on_operator_action = audit.operator_action
@@ -70,14 +81,20 @@ def create_app(
             bus,
             on_collected=audit.collected if recording else None,
             on_delivered=audit.delivered if recording else None,
+            variables=integration_variables,
         )
     )
+    store = StoreComponent(config, bus, audit=audit)
     hub = HubState(
         config=config,
         components={"api": ComponentStatus.STARTING},
         bus=bus,
         integration=integration,
         audit=audit,
+        store=store,
+    )
+    devices = DeviceComponent(
+        integration, bus, components=hub.components, record=audit.record if recording else None
     )
 
     @asynccontextmanager
@@ -87,16 +104,21 @@ def create_app(
         # The audit log opens first and closes last: everything after it records into it.
         await audit.start()
         try:
+            await security.start()
+            await store.start()  # its bus consumer waits for the bus, and stops before it
             await bus.start()
             if integration is not None:
                 await integration.start()
+            await devices.start()
             hub.components["api"] = ComponentStatus.OK
             try:
                 yield
             finally:
                 hub.components["api"] = ComponentStatus.STOPPING
+                await devices.close()
                 if integration is not None:
                     await integration.close()
+                await store.close()
                 await bus.close()
         finally:
             await audit.close()
@@ -114,12 +136,32 @@ def create_app(
     app.state.hub = hub
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=config.api.max_request_bytes)
+    install_security(  # outermost: authenticates every request; gates deliveries on agreements
+        app,
+        security,
+        max_request_bytes=config.api.max_request_bytes,
+        runtime=None if integration is None else integration.runtime,
+    )
     app.include_router(health_router)
     app.include_router(bus_routes)
+    consultations = AuditedConsultations(audit)  # searches and record reads, with their purpose
+    app.include_router(
+        create_search_router(store.services, consultations=consultations, actor=principal_actor)
+    )
+    app.include_router(create_store_router(store, consultations=consultations, actor=principal_actor))
+    app.include_router(create_review_router(store, actor=principal_actor))
+    app.include_router(create_device_router(devices))
     if integration is not None:
-        app.include_router(create_routes_router(integration.runtime))
-        app.include_router(create_ingest_router(integration.http_endpoints))
-        app.include_router(create_soap_router(integration.soap_endpoints))
+        app.include_router(
+            create_routes_router(integration.runtime),
+            dependencies=[Depends(require_by_method(read="routes.read", write="routes.reload"))],
+        )
+        app.include_router(
+            create_ingest_router(integration.http_endpoints), dependencies=[Depends(require("ingest"))]
+        )
+        app.include_router(
+            create_soap_router(integration.soap_endpoints), dependencies=[Depends(require("soap.call"))]
+        )
 
     @app.get("/", summary="Service index", tags=["operations"])
     async def index() -> ServiceIndex:

@@ -3,10 +3,11 @@
 Showing a dead letter also records a consultation (its event is personal data) with
 the purpose stated in ``X-Polestar-Purpose``.
 
-Authentication does not exist yet, so the acting operator is named by the
-``X-Polestar-Actor`` request header and recorded as given; once the security
-component lands, the actor will come from the caller's verified identity and
-the header will no longer be trusted.
+The acting operator is the caller's verified identity (its bearer token); each
+operation is authorised by policy first (``bus.read``, ``bus.consult``,
+``bus.operate``) and the decision recorded. A dead letter whose event is marked
+above the caller's clearance, or with a caveat it lacks, answers 404: its
+existence is not disclosed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 
 from polestar.api.bus_models import (
     BusStatsView,
@@ -30,38 +31,11 @@ from polestar.api.bus_models import (
 from polestar.api.health import HubState
 from polestar.api.problems import Problem
 from polestar.audit import AuditError, Operation, Outcome, PurposeRequired
-from polestar.bus.admin import MAX_ACTOR_LENGTH, MAX_LIST_LIMIT, BusAdmin, ReasonRequired
+from polestar.bus.admin import MAX_LIST_LIMIT, BusAdmin, ReasonRequired
 from polestar.errors import BusClosed, BusError, BusUnavailable, DeadLetterNotFound
+from polestar.security import Resource
+from polestar.security.web import PURPOSE_HEADER, CurrentPrincipal, Purpose, require, security_of
 
-ACTOR_HEADER = "X-Polestar-Actor"
-PURPOSE_HEADER = "X-Polestar-Purpose"
-
-Actor = Annotated[
-    str,
-    Header(
-        alias=ACTOR_HEADER,
-        min_length=1,
-        max_length=MAX_ACTOR_LENGTH,
-        description=(
-            "Who is acting, e.g. user:pc1234; recorded with the action. Until authentication "
-            "exists the hub trusts this header as given."
-        ),
-        examples=["user:pc1234"],
-    ),
-]
-Purpose = Annotated[
-    str | None,
-    Header(
-        alias=PURPOSE_HEADER,
-        max_length=500,
-        description=(
-            "Why you are looking (recorded in the audit log with the consultation; say why, never "
-            "name the person). Required where the audit policy says so (by default for reading "
-            "personal data)."
-        ),
-        examples=["investigating a failed delivery to the warehouse"],
-    ),
-]
 DeadLetterId = Annotated[str, Path(min_length=1, max_length=256, description="The dead letter's id.")]
 
 _UNAVAILABLE: dict[int | str, dict[str, Any]] = {
@@ -73,6 +47,8 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/bus", tags=["bus"], responses=_UNAVAILABLE)
+_READ = [Depends(require("bus.read"))]
+_OPERATE = [Depends(require("bus.operate"))]
 
 
 def _admin(request: Request) -> BusAdmin:
@@ -106,23 +82,23 @@ def _answering() -> Iterator[None]:
         ) from None
 
 
-@router.get("/stats", summary="Bus statistics")
-async def stats(request: Request, actor: Actor) -> BusStatsView:
+@router.get("/stats", summary="Bus statistics", dependencies=_READ)
+async def stats(request: Request, principal: CurrentPrincipal) -> BusStatsView:
     """Messages kept, dead letters and each consumer group's backlog (``polestar bus stats``)."""
     with _answering():
-        return BusStatsView.of(await _admin(request).stats(actor=actor))
+        return BusStatsView.of(await _admin(request).stats(actor=principal.subject))
 
 
-@router.get("/dead-letters", summary="List dead letters")
+@router.get("/dead-letters", summary="List dead letters", dependencies=_READ)
 async def list_dead_letters(
     request: Request,
-    actor: Actor,
+    principal: CurrentPrincipal,
     group: Annotated[str | None, Query(max_length=64, description="Only this consumer group.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="The most to return.")] = 100,
 ) -> DeadLetterList:
     """Dead letters oldest first, without their payloads; the listing is recorded."""
     with _answering():
-        found = await _admin(request).dead_letters(actor=actor, group=group, limit=limit)
+        found = await _admin(request).dead_letters(actor=principal.subject, group=group, limit=limit)
     return DeadLetterList(group=group, limit=limit, dead_letters=[DeadLetterSummary.of(d) for d in found])
 
 
@@ -135,7 +111,7 @@ async def list_dead_letters(
     },
 )
 async def show_dead_letter(
-    request: Request, actor: Actor, dead_letter_id: DeadLetterId, purpose: Purpose = None
+    request: Request, principal: CurrentPrincipal, dead_letter_id: DeadLetterId, purpose: Purpose = None
 ) -> DeadLetterDetail:
     """One dead letter with its failure history and its event; viewing it is recorded.
 
@@ -144,6 +120,8 @@ async def show_dead_letter(
     ``X-Polestar-Purpose`` header; where policy requires a purpose and none is given,
     the request is refused with 400 and the refusal is recorded.
     """
+    actor = principal.subject
+    security = security_of(request)
     hub = request.app.state.hub
     assert isinstance(hub, HubState)
     audit = hub.audit if hub.audit is not None and hub.audit.enabled else None
@@ -166,7 +144,18 @@ async def show_dead_letter(
                     f"a dead letter shows personal data: state why in the {PURPOSE_HEADER} header "
                     "(the audit policy requires a purpose for every consultation)",
                 ) from None
+        await security.authorize(principal, "bus.consult", Resource.api(request.url.path), purpose=purpose)
         dead = await _admin(request).dead_letter(dead_letter_id, actor=actor)
+        event = dead.message.envelope
+        seen = await security.decide(
+            principal,
+            "bus.consult",
+            Resource.event(event.id, event.type, event.classification),
+            purpose=purpose,
+        )
+        if not seen.allowed:
+            # Marked above the caller's clearance (or caveated): not found, so its existence is not disclosed.
+            raise HTTPException(HTTPStatus.NOT_FOUND, f"no dead letter has id {dead_letter_id!r}")
         if audit is not None:
             envelope = dead.message.envelope
             await audit.consulted(
@@ -180,21 +169,37 @@ async def show_dead_letter(
         return DeadLetterDetail.of(dead)
 
 
-@router.post("/dead-letters/{dead_letter_id}/replay", summary="Replay a dead letter", responses=_NOT_FOUND)
+@router.post(
+    "/dead-letters/{dead_letter_id}/replay",
+    summary="Replay a dead letter",
+    responses=_NOT_FOUND,
+    dependencies=_OPERATE,
+)
 async def replay_dead_letter(
-    request: Request, actor: Actor, dead_letter_id: DeadLetterId, body: Annotated[OperatorReason, Body()]
+    request: Request,
+    principal: CurrentPrincipal,
+    dead_letter_id: DeadLetterId,
+    body: Annotated[OperatorReason, Body()],
 ) -> ReplayResult:
     """Send the dead letter back to its consumer group as a fresh delivery; the reason is recorded."""
     with _answering():
-        ack = await _admin(request).replay(dead_letter_id, actor=actor, reason=body.reason)
+        ack = await _admin(request).replay(dead_letter_id, actor=principal.subject, reason=body.reason)
     return ReplayResult.of(dead_letter_id, ack)
 
 
-@router.post("/dead-letters/{dead_letter_id}/discard", summary="Discard a dead letter", responses=_NOT_FOUND)
+@router.post(
+    "/dead-letters/{dead_letter_id}/discard",
+    summary="Discard a dead letter",
+    responses=_NOT_FOUND,
+    dependencies=_OPERATE,
+)
 async def discard_dead_letter(
-    request: Request, actor: Actor, dead_letter_id: DeadLetterId, body: Annotated[OperatorReason, Body()]
+    request: Request,
+    principal: CurrentPrincipal,
+    dead_letter_id: DeadLetterId,
+    body: Annotated[OperatorReason, Body()],
 ) -> DiscardResult:
     """Delete the dead letter for good: it will not be delivered again. The reason is recorded."""
     with _answering():
-        dead = await _admin(request).discard(dead_letter_id, actor=actor, reason=body.reason)
+        dead = await _admin(request).discard(dead_letter_id, actor=principal.subject, reason=body.reason)
     return DiscardResult(id=dead.id, group=dead.group, event_id=dead.message.envelope.id)

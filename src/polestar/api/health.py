@@ -46,6 +46,7 @@ class HubState:
     bus: BusComponent | None = None
     integration: IntegrationStatus | None = None
     audit: AuditComponent | None = None
+    store: IntegrationStatus | None = None
 
 
 class IntegrationStatus(Protocol):
@@ -128,6 +129,9 @@ async def ready(request: Request, response: Response) -> Readiness:
     if hub.audit is not None:
         status, detail = hub.audit.check()
         components.append(ComponentReport(name="audit", status=status, detail=detail))
+    if hub.store is not None:
+        status, detail = hub.store.check()
+        components.append(ComponentReport(name="store", status=status, detail=detail))
     components.sort(key=lambda c: c.name)
     statuses = {c.status for c in components}
     overall = next((s for s in _WORST_FIRST if s in statuses), ComponentStatus.OK)

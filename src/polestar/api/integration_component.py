@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -49,6 +50,7 @@ class IntegrationComponent:
         *,
         on_collected: CollectionRecorder | None = None,
         on_delivered: DeliveryRecorder | None = None,
+        variables: Mapping[str, str] | None = None,
     ) -> None:
         self.config_dir = config_dir
         self.http_endpoints: dict[str, Any] = {}
@@ -61,6 +63,7 @@ class IntegrationComponent:
             soap_endpoints=self.soap_endpoints,
             on_collected=on_collected,
             on_delivered=on_delivered,
+            variables=variables,
         )
         self._bus = bus
         self._watcher: ConfigWatcher | None = None

@@ -42,6 +42,8 @@ class Operation(StrEnum):
     """Someone read, queried, verified or exported the audit log."""
     OPERATOR_ACTION = "operator_action"
     """An operator acted on the platform, e.g. replayed or discarded a dead letter."""
+    ACCESS_DECISION = "access_decision"
+    """Policy allowed or refused an action (details name the deciding policies or agreement)."""
 
 
 class Outcome(StrEnum):

@@ -19,11 +19,12 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from polestar.audit import writer
+from polestar.audit import reading, writer
 from polestar.audit.bases import LegalBasis
 from polestar.audit.entry import Actor, AuditEntry, Operation, SubjectRef
 from polestar.audit.errors import AuditEntryNotFound, AuditLogCorrupt
 from polestar.audit.heads import SignedTreeHead
+from polestar.audit.intents import DrainReport, IntentDrainer, check_key
 from polestar.audit.keys import AuditKeys
 from polestar.audit.leaf import (
     AuditRecord,
@@ -33,7 +34,7 @@ from polestar.audit.leaf import (
     pseudonym,
     subject_key_ids,
 )
-from polestar.audit.merkle import SubtreeHasher, consistency_path, inclusion_path
+from polestar.audit.merkle import SubtreeHasher, consistency_path
 from polestar.audit.proofs import ConsistencyProof, InclusionProof
 from polestar.audit.query import AuditQuery
 from polestar.audit.store import AuditStore, AuditTransaction
@@ -46,7 +47,10 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-_Pending = tuple[list[AuditEntry], "asyncio.Future[list[AppendReceipt]]"]
+_MIN_SPLIT = 64
+"""Batches are not split below this many entries: each commit costs a disk flush."""
+
+_Pending = tuple[list[AuditEntry], list[str | None], "asyncio.Future[list[AppendReceipt]]"]
 
 
 class AuditLog:
@@ -59,6 +63,8 @@ class AuditLog:
         max_batch: the most entries written in one transaction.
         checkpoint_interval: seconds between automatic checkpoints; None for on demand only.
         nonces: source of AES-GCM nonces (tests fix it to check determinism).
+        intent_interval: seconds between drains of pending intents (``intents.py``); None for
+            on start and on demand only.
     """
 
     def __init__(
@@ -70,25 +76,33 @@ class AuditLog:
         max_batch: int = 2000,
         checkpoint_interval: float | None = 60.0,
         nonces: Nonces | None = None,
+        intent_interval: float | None = 1.0,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         if checkpoint_interval is not None and checkpoint_interval <= 0:
             raise ValueError("checkpoint_interval must be positive (or None)")
+        if intent_interval is not None and intent_interval <= 0:
+            raise ValueError("intent_interval must be positive (or None)")
         self.store = store
         self.keys = keys
         self.witnesses = list(witnesses)
         self.max_batch = max_batch
         self.checkpoint_interval = checkpoint_interval
         self._nonces: Nonces = nonces or RandomNonces()
+        self._batches = writer.BatchWriter(store, keys, self._nonces)
+        self.intent_interval = intent_interval
+        self._intents = IntentDrainer(store, self.append_many, batch=max_batch)
         self._queue: asyncio.Queue[_Pending | None] | None = None
+        self._queued = 0  # entries waiting in the queue
+        self._draining: asyncio.Future[DrainReport] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._public_pem = keys.public_key_pem().decode()
 
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Create the tables if needed and start the writer (and the checkpoint timer)."""
+        """Create the tables if needed, start the writer and timers, and drain pending intents."""
         if self._queue is not None:
             return
         await asyncio.to_thread(self.store.create)
@@ -96,17 +110,30 @@ class AuditLog:
         self._tasks.append(asyncio.create_task(self._writer(self._queue), name="audit-writer"))
         if self.checkpoint_interval is not None:
             self._tasks.append(asyncio.create_task(self._checkpoints(), name="audit-checkpoints"))
+        try:
+            await self.drain_intents()
+        except Exception:
+            # A log that refuses appends (AuditLogCorrupt) must still open, to be verified;
+            # the intents stay pending and the timer (or the next start) tries again.
+            logger.exception("audit intents could not be drained on start")
+        if self.intent_interval is not None:
+            self._tasks.append(asyncio.create_task(self._drain_intents_often(), name="audit-intents"))
 
     async def close(self) -> None:
         """Write what is queued, checkpoint, stop and release the store."""
         if self._queue is None:
             return
-        queue, self._queue = self._queue, None
-        await queue.put(None)
+        queue, self._queue = self._queue, None  # from here, new appends are refused
         writer, *timers = self._tasks
         for task in timers:
             task.cancel()
         await asyncio.gather(*timers, return_exceptions=True)
+        # A periodic drain is shielded from that cancel (its worker thread would run on into a
+        # closed store): let it finish; what it queued is written before the writer stops.
+        draining, self._draining = self._draining, None
+        if draining is not None:
+            await asyncio.gather(draining, return_exceptions=True)
+        await queue.put(None)
         await writer
         self._tasks.clear()
         with contextlib.suppress(AuditLogCorrupt):
@@ -122,23 +149,37 @@ class AuditLog:
 
     # --- appending -------------------------------------------------------------------------
 
-    async def append(self, entry: AuditEntry) -> AppendReceipt:
-        """Write one entry; returns once it is committed under a signed head."""
+    async def append(self, entry: AuditEntry, *, key: str | None = None) -> AppendReceipt:
+        """Write one entry; returns once it is committed under a signed head.
+
+        ``key`` is the intent key the entry was promised under (``record_intent``): the entry is
+        then written once whoever appends it first, and its pending intent is deleted.
+        """
         if self._queue is None:
             raise RuntimeError("the audit log is not started (call start())")
         future: asyncio.Future[list[AppendReceipt]] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(([entry], future))
+        self._queue.put_nowait(([entry], [None if key is None else check_key(key)], future))
+        self._queued += 1
         return (await future)[0]
 
-    async def append_many(self, entries: Sequence[AuditEntry]) -> list[AppendReceipt]:
-        """Write entries in order; returns once all are committed."""
+    async def append_many(
+        self, entries: Sequence[AuditEntry], keys: Sequence[str | None] | None = None
+    ) -> list[AppendReceipt]:
+        """Write entries in order (with their intent keys, if any); returns once all are committed."""
         if self._queue is None:
             raise RuntimeError("the audit log is not started (call start())")
+        if keys is None:
+            keys = [None] * len(entries)
+        elif len(keys) != len(entries):
+            raise ValueError(f"{len(entries)} entries were given with {len(keys)} intent keys")
+        keys = [None if k is None else check_key(k) for k in keys]
         loop = asyncio.get_running_loop()
         futures = []
         for start in range(0, len(entries), self.max_batch):
             future: asyncio.Future[list[AppendReceipt]] = loop.create_future()
-            self._queue.put_nowait((list(entries[start : start + self.max_batch]), future))
+            end = start + self.max_batch
+            self._queue.put_nowait((list(entries[start:end]), list(keys[start:end]), future))
+            self._queued += len(entries[start:end])
             futures.append(future)
         receipts: list[AppendReceipt] = []
         for future in futures:
@@ -148,7 +189,11 @@ class AuditLog:
     async def _writer(self, queue: asyncio.Queue[_Pending | None]) -> None:
         # Stage one of batch k+1 (encrypting) runs while stage two of batch k (commit) waits for
         # the disk; stage two runs strictly in order, so sequence numbers follow the queue.
+        # A batch takes at most half of what is waiting or committing: callers who wait for
+        # their commit before appending again then form two batches, one encrypting while the
+        # other commits, instead of one batch that does both in turn.
         committing: asyncio.Task[None] | None = None
+        in_commit = 0
         stopping = False
         while not stopping:
             item = await queue.get()
@@ -156,49 +201,53 @@ class AuditLog:
                 break
             batch = [item]
             count = len(item[0])
-            while count < self.max_batch and not queue.empty():
+            self._queued -= count
+            if committing is None or committing.done():
+                in_commit = 0
+            limit = min(self.max_batch, max(_MIN_SPLIT, (count + self._queued + in_commit + 1) // 2))
+            while count < limit and not queue.empty():
                 more = queue.get_nowait()
                 if more is None:
                     stopping = True
                     break
                 batch.append(more)
                 count += len(more[0])
-            entries = [e for chunk, _ in batch for e in chunk]
+                self._queued -= len(more[0])
+            entries = [e for chunk, _, _ in batch for e in chunk]
+            intent_keys = [k for _, chunk, _ in batch for k in chunk]
             try:
-                prepared = await asyncio.to_thread(
-                    writer.prepare, self.store, self.keys, entries, self._nonces
-                )
+                prepared = await asyncio.to_thread(self._batches.prepare, entries, intent_keys)
             except Exception as exc:  # noqa: BLE001 - handed to every waiting caller, not swallowed
                 _fail(batch, exc)
                 continue
             if committing is not None:
                 await committing
             committing = asyncio.create_task(self._commit(batch, prepared))
+            in_commit = count
         if committing is not None:
             await committing
 
     async def _commit(self, batch: list[_Pending], prepared: writer.PreparedBatch) -> None:
         try:
-            receipts = await asyncio.to_thread(writer.commit, self.store, self.keys, prepared, self._nonces)
+            receipts = await asyncio.to_thread(self._batches.commit, prepared)
         except Exception as exc:  # noqa: BLE001 - handed to every waiting caller, not swallowed
             _fail(batch, exc)
             return
         offset = 0
-        for chunk, future in batch:
+        for chunk, _, future in batch:
             if not future.done():
                 future.set_result(receipts[offset : offset + len(chunk)])
             offset += len(chunk)
 
     def write_batch(self, entries: Sequence[AuditEntry]) -> list[AppendReceipt]:
         """Write ``entries`` in one transaction under a new signed head (blocking; tools, benchmarks)."""
-        prepared = writer.prepare(self.store, self.keys, entries, self._nonces)
-        return writer.commit(self.store, self.keys, prepared, self._nonces)
+        return self._batches.commit(self._batches.prepare(entries))
 
     # --- heads and witnesses ----------------------------------------------------------------
 
     async def latest_head(self) -> SignedTreeHead | None:
         """The latest signed head (None for an empty log)."""
-        return await asyncio.to_thread(self._read, _latest)
+        return await asyncio.to_thread(self._read, reading.latest)
 
     async def heads(self) -> list[SignedTreeHead]:
         """Every stored head: the checkpoints and the latest."""
@@ -230,10 +279,28 @@ class AuditLog:
             tx.mark_checkpoint(latest.head.tree_size)
             return latest.head.model_copy(update={"checkpoint": True}), True
 
+    async def drain_intents(self, *, min_age: float = 0.0) -> DrainReport:
+        """Append every pending intent recorded at least ``min_age`` seconds ago (see ``intents.py``)."""
+        return await self._intents.drain(min_age=min_age)
+
+    async def _drain_intents_often(self) -> None:
+        assert self.intent_interval is not None
+        while True:
+            await asyncio.sleep(self.intent_interval)
+            # Leave the newest to the callers that recorded them and are appending now.
+            self._draining = asyncio.ensure_future(self.drain_intents(min_age=2 * self.intent_interval))
+            try:
+                await asyncio.shield(self._draining)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("audit intents could not be drained")
+
     async def _checkpoints(self) -> None:
         assert self.checkpoint_interval is not None
         while True:
             await asyncio.sleep(self.checkpoint_interval)
+            self._batches.clear_caches()
             try:
                 await self._checkpoint_and_publish()
             except Exception:
@@ -255,13 +322,13 @@ class AuditLog:
 
     async def inclusion_proof(self, seq: int, tree_size: int | None = None) -> InclusionProof:
         """Proof that entry ``seq`` is in the tree of ``tree_size`` (default: the latest head)."""
-        return await asyncio.to_thread(self._read, lambda tx: _inclusion(tx, seq, tree_size))
+        return await asyncio.to_thread(self._read, lambda tx: reading.inclusion(tx, seq, tree_size))
 
     async def consistency_proof(self, first: int, second: int | None = None) -> ConsistencyProof:
         """Proof that the tree of ``second`` (default: the latest) extends the tree of ``first``."""
 
         def work(tx: AuditTransaction) -> ConsistencyProof:
-            end = _size(tx, second)
+            end = reading.tree_size(tx, second)
             if not 0 <= first <= end:
                 raise AuditEntryNotFound(f"no tree of size {first} before size {end}")
             hasher = SubtreeHasher(tx.leaf_hashes(0, end))
@@ -279,7 +346,7 @@ class AuditLog:
 
     async def find(self, query: AuditQuery) -> list[AuditRecord]:
         """Entries matching ``query``, decrypted where keys remain. No access control: see ``AuditReader``."""
-        return await asyncio.to_thread(self._read, lambda tx: _find(tx, self.keys, query))
+        return await asyncio.to_thread(self._read, lambda tx: reading.find(tx, self.keys, query))
 
     async def record(self, seq: int) -> AuditRecord:
         """One entry, decrypted where keys remain."""
@@ -315,6 +382,7 @@ class AuditLog:
         text and details can no longer be read, and it no longer appears in subject queries.
         Returns the erasure entry's receipt and the number of keys destroyed.
         """
+        await self.drain_intents()  # entries promised before the erasure are written under the old key
         receipt = await self.append(
             AuditEntry(
                 operation=Operation.ERASURE,
@@ -332,62 +400,14 @@ class AuditLog:
 
         def shred() -> int:
             with self.store.transaction(write=True) as tx:
-                return tx.shred(p, at_us)
+                destroyed = tx.shred(p, at_us)
+            self._batches.forget_subject(p)
+            return destroyed
 
         return receipt, await asyncio.to_thread(shred)
 
 
 def _fail(batch: list[_Pending], exc: Exception) -> None:
-    for _, future in batch:
+    for _, _, future in batch:
         if not future.done():
             future.set_exception(exc)
-
-
-def _latest(tx: AuditTransaction) -> SignedTreeHead | None:
-    found = tx.latest_head()
-    return None if found is None else found.head
-
-
-def _size(tx: AuditTransaction, tree_size: int | None) -> int:
-    latest = _latest(tx)
-    end = latest.tree_size if latest is not None else 0
-    if tree_size is None:
-        return end
-    if not 0 <= tree_size <= end:
-        raise AuditEntryNotFound(f"the log has no tree of size {tree_size} (the latest signed size is {end})")
-    return tree_size
-
-
-def _inclusion(tx: AuditTransaction, seq: int, tree_size: int | None) -> InclusionProof:
-    size = _size(tx, tree_size)
-    if not 0 <= seq < size:
-        raise AuditEntryNotFound(f"there is no audit entry {seq} in the tree of size {size}")
-    hashes = tx.leaf_hashes(0, size)
-    hasher = SubtreeHasher(hashes)
-    return InclusionProof(
-        seq=seq,
-        tree_size=size,
-        leaf_hash=hashes[seq].hex(),
-        root_hash=hasher(0, size).hex(),
-        path=[h.hex() for h in inclusion_path(seq, size, hasher)],
-    )
-
-
-def _find(tx: AuditTransaction, keys: AuditKeys, query: AuditQuery) -> list[AuditRecord]:
-    wanted = pseudonym(keys, query.subject) if query.subject is not None else None
-    rows = tx.find(query, wanted)
-    key_ids = [k for _, leaf, _ in rows for k in subject_key_ids(leaf)]
-    subject_keys = tx.keys_by_id(key_ids)
-    records = [decode_leaf(leaf, h.hex(), subject_keys, keys) for _, leaf, h in rows]
-    if query.subject is not None:
-        # The subject index is not covered by the tree: keep only entries whose own leaf names them.
-        target = query.subject.canonical
-        records = [
-            r
-            for r in records
-            if any(
-                s.value is not None and SubjectRef(type=s.type, value=s.value).canonical == target
-                for s in r.subjects
-            )
-        ]
-    return records

@@ -35,11 +35,15 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from polestar.audit.heads import SignedTreeHead
 from polestar.audit.leaf import SubjectKey
 from polestar.audit.query import AuditQuery
-from polestar.audit.store import AuditStore, EntryRow, LeafRow, StoredHead
+from polestar.audit.sql_intents import IntentStatements
+from polestar.audit.store import AuditStore, EntryRow, LeafRow, StoredHead, SubjectRow
 from polestar.audit.tables import AuditTables
 
+_CHUNK = 500
+"""Most parameters in one ``IN (...)`` list."""
 
-class _Transaction:
+
+class _Transaction(IntentStatements):
     """``AuditTransaction`` over one SQLAlchemy connection."""
 
     def __init__(self, conn: Connection, tables: AuditTables) -> None:
@@ -63,37 +67,46 @@ class _Transaction:
     def count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(self.t.entries)).scalar_one())
 
-    def insert(self, rows: Sequence[EntryRow]) -> None:
+    def insert(self, rows: Sequence[EntryRow], subjects: Sequence[SubjectRow]) -> None:
+        # The hot path goes straight to the driver: rows are already the driver's types and in
+        # column order. PostgreSQL takes them by COPY, one round trip for the whole batch
+        # instead of one statement per row.
         if not rows:
             return
-        # The hot path: straight to the driver's executemany, skipping per-row bind processing
-        # (every value is already the driver's type).
-        self._executemany(
-            self.t.entries,
-            [
-                (
-                    r.seq, r.leaf, r.leaf_hash, r.seal, r.at_us, r.operation, r.actor, r.device,
-                    r.service, r.purpose, r.correlation_id,
-                )
-                for r in rows
-            ],
-        )  # fmt: skip
-        index = [(p, r.seq) for r in rows for p in r.pseudonyms]
-        if index:
-            self._executemany(self.t.subjects, index)
+        if self.conn.dialect.name == "postgresql":
+            self._copy(self.t.entries, rows)
+            if subjects:
+                self._copy(self.t.subjects, subjects)
+            return
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.executemany(self._insert_sql(self.t.entries), rows)
+            if subjects:
+                cursor.executemany(self._insert_sql(self.t.subjects), subjects)
+        finally:
+            cursor.close()
 
-    def _executemany(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
-        compiled = table.insert().compile(dialect=self.conn.dialect)
-        names = [c.name for c in table.columns]
-        params: list[Any]
-        if not compiled.positional:
-            params = [dict(zip(names, row, strict=True)) for row in rows]
-        elif list(compiled.positiontup or ()) == names:
-            params = rows
-        else:
-            order = [names.index(n) for n in compiled.positiontup or ()]
-            params = [tuple(row[i] for i in order) for row in rows]
-        self.conn.exec_driver_sql(str(compiled), params)
+    def _insert_sql(self, table: Table) -> str:
+        marks = ", ".join([self._mark] * len(table.columns))
+        # Identifiers are our own table's, values are bound: nothing from outside is spliced in.
+        return f"INSERT INTO {self._name(table)} VALUES ({marks})"  # noqa: S608
+
+    def _copy(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        columns = ", ".join(self.conn.dialect.identifier_preparer.quote(c.name) for c in table.columns)
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(f"COPY {self._name(table)} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+
+    def _name(self, table: Table) -> str:
+        return str(self.conn.dialect.identifier_preparer.format_table(table))
+
+    @property
+    def _mark(self) -> str:
+        return "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
 
     def put_head(self, head: SignedTreeHead, frontier: bytes) -> None:
         h = self.t.heads
@@ -117,21 +130,40 @@ class _Transaction:
         self.conn.execute(update(h).where(h.c.tree_size == tree_size).values(checkpoint=True))
 
     def active_keys(self, pseudonyms: Sequence[bytes]) -> dict[bytes, SubjectKey]:
+        # On every batch's path (under the write lock): plain SQL through the driver, in chunks
+        # well under every driver's limit on parameters.
         if not pseudonyms:
             return {}
         k = self.t.keys
-        rows = self.conn.execute(
-            select(k.c.pseudonym, k.c.key_id, k.c.key).where(k.c.pseudonym.in_(list(pseudonyms)))
-        )
-        return {bytes(p): SubjectKey(bytes(i), bytes(key)) for p, i, key in rows if key is not None}
+        key = self.conn.dialect.identifier_preparer.quote(k.c.key.name)
+        found: dict[bytes, SubjectKey] = {}
+        cursor = self.conn.connection.cursor()
+        try:
+            for start in range(0, len(pseudonyms), _CHUNK):
+                part = list(pseudonyms[start : start + _CHUNK])
+                marks = ", ".join([self._mark] * len(part))
+                cursor.execute(
+                    f"SELECT pseudonym, key_id, {key} FROM {self._name(k)} "  # noqa: S608 - as _insert_sql
+                    f"WHERE pseudonym IN ({marks}) AND {key} IS NOT NULL",
+                    part,
+                )
+                found.update({bytes(p): SubjectKey(bytes(i), bytes(key)) for p, i, key in cursor.fetchall()})
+        finally:
+            cursor.close()
+        return found
 
     def add_keys(self, keys: Sequence[tuple[bytes, SubjectKey]]) -> None:
-        if keys:
-            now = _now_us()
-            self.conn.execute(
-                self.t.keys.insert(),
-                [{"key_id": k.key_id, "pseudonym": p, "key": k.key, "created_at_us": now} for p, k in keys],
-            )
+        if not keys:
+            return
+        # Every new subject's key, on the batch's path under the lock: through the driver too.
+        # Rows in the table's column order: key_id, pseudonym, key, created_at_us, erased_at_us.
+        now = _now_us()
+        rows = [(k.key_id, p, k.key, now, None) for p, k in keys]
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.executemany(self._insert_sql(self.t.keys), rows)
+        finally:
+            cursor.close()
 
     def keys_by_id(self, key_ids: Sequence[bytes]) -> dict[bytes, bytes | None]:
         if not key_ids:

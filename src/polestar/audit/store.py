@@ -23,22 +23,13 @@ LeafRow = tuple[int, bytes, bytes, bytes]
 """``(seq, leaf, leaf_hash, seal)`` as stored."""
 
 
-@dataclass(frozen=True, slots=True)
-class EntryRow:
-    """One entry as stored: the leaf and its hashes, plus readable or pseudonymous index columns."""
+EntryRow = tuple[int, bytes, bytes, bytes, int, str, str, str | None, str, str | None, str | None]
+"""One entry as stored, in the table's column order: ``(seq, leaf, leaf_hash, seal, at_us,
+operation, actor, device, service, purpose, correlation_id)``. A plain tuple, because the
+writer builds one per entry on its hot path and the drivers take it as it is."""
 
-    seq: int
-    leaf: bytes
-    leaf_hash: bytes
-    seal: bytes
-    at_us: int
-    operation: str
-    actor: str
-    device: str | None
-    service: str
-    purpose: str | None
-    correlation_id: str | None
-    pseudonyms: tuple[bytes, ...]
+SubjectRow = tuple[bytes, int]
+"""``(pseudonym, seq)``: one row of the subject index."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +59,7 @@ class AuditTransaction(Protocol):
         """Entries stored."""
         ...
 
-    def insert(self, rows: Sequence[EntryRow]) -> None:
+    def insert(self, rows: Sequence[EntryRow], subjects: Sequence[SubjectRow]) -> None:
         """Add entries and their subject index rows."""
         ...
 
@@ -110,6 +101,22 @@ class AuditTransaction(Protocol):
 
     def find(self, query: AuditQuery, pseudonym: bytes | None) -> list[tuple[int, bytes, bytes]]:
         """``(seq, leaf, leaf_hash)`` of entries matching the index columns, oldest first."""
+        ...
+
+    def appended(self, keys: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        """``key -> (seq, leaf_hash)`` of entries already appended under any of ``keys``."""
+        ...
+
+    def settle_intents(self, appended: Sequence[tuple[str, int]], done: Sequence[str]) -> None:
+        """Record ``(key, seq)`` of entries just appended; drop the intents of the ``done`` keys."""
+        ...
+
+    def pending_intents(self, limit: int, created_before_us: int) -> list[tuple[str, str]]:
+        """``(key, entry JSON)`` of intents neither appended nor set aside, oldest first."""
+        ...
+
+    def mark_intent(self, key: str, problem: str) -> None:
+        """Set an intent aside with the reason it cannot be appended."""
         ...
 
 

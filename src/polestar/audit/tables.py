@@ -5,6 +5,8 @@ that are either readable by design (who, which system, which purpose, when) or
 absent: subjects are indexed only in ``audit_entry_subjects``, by an HMAC
 pseudonym. ``audit_subject_keys`` is kept apart from the log so erasing a
 subject is deleting one of its rows' key, and nothing the tree covers.
+``audit_intents`` and ``audit_entry_keys`` carry the durability seam
+(``polestar.audit.intents``); like the subject index, neither is covered by the tree.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 
 # SQLite makes an INTEGER PRIMARY KEY the rowid: the fastest ordered key it has.
@@ -29,13 +32,15 @@ Seq = BigInteger().with_variant(Integer(), "sqlite")
 
 @dataclass(frozen=True, slots=True)
 class AuditTables:
-    """The four tables, bound to one ``MetaData`` (and schema)."""
+    """The audit tables, bound to one ``MetaData`` (and schema)."""
 
     metadata: MetaData
     entries: Table
     subjects: Table
     heads: Table
     keys: Table
+    intents: Table
+    entry_keys: Table
 
     @classmethod
     def define(cls, schema: str | None = None) -> AuditTables:
@@ -87,4 +92,21 @@ class AuditTables:
             Column("created_at_us", BigInteger, nullable=False),
             Column("erased_at_us", BigInteger, nullable=True),
         )
-        return cls(md, entries, subjects, heads, keys)
+        # The durability seam (``intents.py``): entries promised inside a caller's own transaction,
+        # and the caller-supplied key of every entry appended under one, so none is logged twice.
+        intents = Table(
+            "audit_intents",
+            md,
+            Column("intent_key", String(256), primary_key=True, comment="The caller's idempotency key"),
+            Column("entry", Text, nullable=False, comment="The AuditEntry as JSON, until appended"),
+            Column("created_at_us", BigInteger, nullable=False),
+            Column("problem", String(1000), nullable=True, comment="Why it cannot be appended (skipped)"),
+        )
+        Index("ix_audit_intents_created", intents.c.created_at_us)
+        entry_keys = Table(
+            "audit_entry_keys",
+            md,
+            Column("intent_key", String(256), primary_key=True),
+            Column("seq", BigInteger, nullable=False, comment="The entry appended under this key"),
+        )
+        return cls(md, entries, subjects, heads, keys, intents, entry_keys)

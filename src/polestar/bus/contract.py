@@ -279,6 +279,29 @@ class Consumer(Protocol):
         ...
 
 
+@runtime_checkable
+class BatchSettlement(Protocol):
+    """Optional on an engine (both have it): settle a batch of its deliveries in one step.
+
+    Use ``polestar.bus.worker.ack_all`` and ``forward``, which fall back to one
+    call per delivery on an engine without it.
+    """
+
+    async def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        """``ack`` every delivery, as ``Delivery.ack`` on each but in one write where the engine can."""
+        ...
+
+    async def forward(
+        self, items: Sequence[tuple[Envelope, str | None]], deliveries: Sequence[Delivery]
+    ) -> list[PublishAck]:
+        """Publish ``(envelope, subject)`` pairs and ``ack`` ``deliveries``, the publishes first.
+
+        The embedded engine does both in one transaction; elsewhere a crash between
+        the two redelivers the inputs (at least once, as with separate calls).
+        """
+        ...
+
+
 RequestHandler = Callable[[Envelope], Awaitable[Envelope]]
 """Answers a request event with a reply event."""
 

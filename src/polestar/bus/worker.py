@@ -9,6 +9,11 @@ contract, so it runs unchanged on either engine.
 
 Per-key ordering needs nothing here: an ordered group never hands out two
 messages of one key at once, and the next one only after this one is settled.
+
+``ack_all`` and ``forward`` are for code that handles a whole batch itself (a
+router, a sink writing in bulk): one write for the batch instead of one call
+per delivery, and on the embedded engine a router's outputs and the
+acknowledgement of its inputs commit together.
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from polestar.bus.contract import Consumer, Delivery
+from polestar.bus.contract import BatchSettlement, BusEngine, Consumer, Delivery, PublishAck
 from polestar.errors import BusClosed, BusError, PolestarError
 from polestar.model.envelope import Envelope
 
@@ -105,6 +110,29 @@ async def run_consumer(
         with contextlib.suppress(asyncio.CancelledError):
             await heart
     return stats
+
+
+async def ack_all(bus: BusEngine, deliveries: Sequence[Delivery]) -> None:
+    """Acknowledge ``deliveries`` in one step where the engine can (``BatchSettlement``)."""
+    if isinstance(bus, BatchSettlement):
+        await bus.ack_many(deliveries)
+    else:
+        await asyncio.gather(*(delivery.ack() for delivery in deliveries))
+
+
+async def forward(
+    bus: BusEngine, items: Sequence[tuple[Envelope, str | None]], deliveries: Sequence[Delivery]
+) -> list[PublishAck]:
+    """Publish ``items`` then acknowledge ``deliveries`` (atomically on the embedded engine).
+
+    What a router does with a batch: if it fails, nothing is acknowledged and the
+    inputs come again, so the outputs are published at least once.
+    """
+    if isinstance(bus, BatchSettlement):
+        return await bus.forward(items, deliveries)
+    acks = await bus.publish_many(items)
+    await ack_all(bus, deliveries)
+    return acks
 
 
 @dataclass(slots=True)

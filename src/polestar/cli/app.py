@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from polestar.cli import audit, bus, config, mapping, schema
+from polestar.cli import audit, bus, config, mapping, schema, token
 from polestar.cli import routes as routes_cli
 from polestar.cli import search as search_cli
 from polestar.cli.demo import demo
@@ -35,6 +35,7 @@ root.add_typer(mapping.app, name="mapping")
 root.add_typer(routes_cli.app, name="routes")
 root.add_typer(audit.app, name="audit")
 root.add_typer(search_cli.app, name="search")
+root.add_typer(token.app, name="token")
 
 
 def main() -> None:

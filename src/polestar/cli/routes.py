@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -218,8 +219,11 @@ def _load(directory: Path) -> IntegrationConfig:
 
 
 def _request(hub: str, method: str, path: str) -> httpx.Response:
+    # The hub wants a bearer token (polestar token issue ... --role operator): POLESTAR_TOKEN holds it.
+    token = os.environ.get("POLESTAR_TOKEN", "").strip()
+    headers = {"Authorization": f"Bearer {token}"} if token else None
     try:
-        return httpx.request(method, hub.rstrip("/") + path, timeout=30)
+        return httpx.request(method, hub.rstrip("/") + path, timeout=30, headers=headers)
     except httpx.HTTPError as exc:
         fail(f"cannot reach the hub at {hub}: {exc}")
 

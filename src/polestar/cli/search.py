@@ -1,4 +1,4 @@
-"""``polestar search ...``: find people and vehicles, rebuild the search keys, work the review queue.
+"""``polestar search ...``: find people, vehicles, places and links; rebuild the keys; work the review queue.
 
 Each command opens the configured store (embedded: the SQLite file under the
 data folder; cluster: PostgreSQL), does one thing and closes.
@@ -21,12 +21,17 @@ from polestar.cli._output import fail, out
 from polestar.cli.up import ConfigOption, DataDirOption
 from polestar.resolution import ResolutionError, Resolver
 from polestar.search import PersonQuery, SearchIndex
+from polestar.search.links import linked_records
+from polestar.search.locations import LocationQuery, NearQuery, search_locations
+from polestar.search.place_index import PlaceIndex
 from polestar.search.vehicles import VehicleQuery, search_vehicles
-from polestar.store import SqlStore, open_store
+from polestar.store import MAX_HOPS, SqlStore, open_store
 
 T = TypeVar("T")
 
-app = typer.Typer(help="Search people and vehicles; rebuild the search keys; review possible matches.")
+app = typer.Typer(
+    help="Search people, vehicles, places and links; rebuild the search keys; review possible matches."
+)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 
@@ -41,6 +46,7 @@ def _with_index(
         await store.start()
         index = SearchIndex(store.engine)
         await index.start()
+        await PlaceIndex(store.engine).start()
         try:
             return await work(store, index)
         finally:
@@ -127,10 +133,86 @@ def vehicles(
     out().print(table if found else "no vehicle found")
 
 
+@app.command("locations")
+def locations(
+    *,
+    text: Annotated[str | None, typer.Option(help="Address as typed.")] = None,
+    postcode: Annotated[
+        str | None, typer.Option(help="Full postcode, sector (SW1A 2) or outward code.")
+    ] = None,
+    near: Annotated[
+        tuple[float, float, float] | None, typer.Option(help="LATITUDE LONGITUDE RADIUS_M: within a circle.")
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Also show results below 'possible'.")] = False,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Places by address text, postcode, or a radius around a point."""
+    try:
+        circle = None if near is None else NearQuery(latitude=near[0], longitude=near[1], radius_m=near[2])
+        query = LocationQuery(text=text, postcode=postcode, near=circle, include_below=show_all)
+    except ValidationError as exc:
+        fail(f"query: {exc.errors()[0]['msg']}", code=2)
+
+    async def work(store: SqlStore, _index: SearchIndex) -> list[dict[str, object]]:
+        def blocking() -> list[dict[str, object]]:
+            with store.engine.connect() as conn:
+                return [m.model_dump(mode="json") for m in search_locations(conn, query)]
+
+        return await asyncio.to_thread(blocking)
+
+    found = _with_index(config, data_dir, work)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2))
+        return
+    table = Table("location", "band", "address", "postcode", "why")
+    for m in found:
+        why = "; ".join(str(f["detail"]) for f in m["fields"])  # type: ignore[attr-defined]
+        table.add_row(
+            *(escape(str(m[k] or "")) for k in ("location_id", "band", "address", "postcode")), escape(why)
+        )
+    out().print(table if found else "no place found at or above 'possible'")
+
+
+@app.command("links")
+def links(
+    record_id: Annotated[str, typer.Argument(help="A person, vehicle, place or event id.")],
+    *,
+    hops: Annotated[int, typer.Option(min=1, max=MAX_HOPS, help="Links away, at most.")] = 1,
+    kind: Annotated[list[str] | None, typer.Option(help="Only records of this kind (repeat).")] = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Associates of a person within N links, or everyone linked to a place or vehicle."""
+
+    async def work(store: SqlStore, _index: SearchIndex) -> dict[str, object] | None:
+        found = await linked_records(store, record_id, hops=hops, kinds=kind)
+        return None if found is None else found.model_dump(mode="json")
+
+    found = _with_index(config, data_dir, work)
+    if found is None:
+        fail(f"no record {record_id}")
+    if as_json:
+        typer.echo(json.dumps(found, indent=2))
+        return
+    table = Table("record", "kind", "links away", "role", "what")
+    for r in found["linked"]:  # type: ignore[attr-defined]
+        table.add_row(
+            *(escape(str(r[k] or "")) for k in ("entity_id", "kind", "depth", "role", "description"))
+        )
+    out().print(table if found["linked"] else f"nothing linked to {escape(record_id)}")
+
+
 @app.command("rebuild")
 def rebuild(*, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
-    """Recreate every person's search keys from the store."""
-    written = _with_index(config, data_dir, lambda _store, index: index.rebuild())
+    """Recreate every search key (people, places, events) from the store."""
+
+    async def work(store: SqlStore, index: SearchIndex) -> int:
+        return await index.rebuild() + await PlaceIndex(store.engine).rebuild()
+
+    written = _with_index(config, data_dir, work)
     out().print(f"search keys rebuilt: {written} rows")
 
 

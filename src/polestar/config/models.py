@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from polestar.bus.config import BusConfig, SqliteBusConfig
+from polestar.security.config import SecurityConfig
 
 DEFAULT_STORE_FILE = "store.sqlite3"
 """The embedded store's file name under the data folder."""
@@ -206,7 +207,7 @@ class OrganisationConfig(BaseModel):
 
 
 class HubConfig(BaseModel):
-    """A Polestar hub: its profile, data folder, API, bus, store, logging and organisation."""
+    """A Polestar hub: its profile, data folder, API, bus, store, logging, organisation and security."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -247,6 +248,10 @@ class HubConfig(BaseModel):
     )
     organisation: OrganisationConfig = Field(
         default_factory=OrganisationConfig, description="The force or organisation running the hub."
+    )
+    security: SecurityConfig = Field(
+        default_factory=SecurityConfig,
+        description="Identity, authorisation, data-sharing agreements and API hardening (deny by default).",
     )
 
     @model_validator(mode="before")

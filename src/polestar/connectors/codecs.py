@@ -352,14 +352,37 @@ def encode_records(
 
 
 def encode_record(record: Any, fmt: RecordFormat, options: CodecOptions = DEFAULT_OPTIONS) -> bytes:
-    """Encode one record as a body of its own (a JSON object, one XML document, a one-row CSV)."""
+    """Encode one record as a body of its own (a JSON object, one XML document, a one-row CSV).
+
+    XML: a record whose only key names an element holding an object (``{"FootwearSubject":
+    {...}}``, as an outbound XML mapping writes it) is that document; any other record is
+    written inside ``options.xml_record``.
+    """
     if fmt in (RecordFormat.JSON, RecordFormat.CLOUDEVENTS):
         return _json(record)
     if fmt is RecordFormat.XML:
-        element = etree.Element(options.xml_record)
-        _fill(element, record)
+        root = _document_root(record)
+        if root is not None:
+            # An outbound XML mapping names its document's root (``FootwearSubject: {...}``):
+            # the system expects that element, not one wrapped in ``<record>``.
+            name, content = root
+            element = etree.Element(name)
+            _fill(element, content)
+        else:
+            element = etree.Element(options.xml_record)
+            _fill(element, record)
         return bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8"))
     return encode_records([record], fmt, options)
+
+
+def _document_root(record: Any) -> tuple[str, Any] | None:
+    """``(name, content)`` when ``record`` is one element named by its only key, else None."""
+    if not isinstance(record, dict) or len(record) != 1:
+        return None
+    ((name, content),) = record.items()
+    if not isinstance(name, str) or name.startswith(("@", "#")) or not isinstance(content, dict):
+        return None
+    return name, content
 
 
 def _json(record: Any) -> bytes:

@@ -29,9 +29,11 @@ from polestar.resolution.errors import ResolutionError, ReviewDecided, ReviewNot
 from polestar.resolution.records import Outcome, Resolution, ResolutionPolicy, Review, ReviewStatus
 from polestar.resolution.tables import metadata, reviews
 from polestar.search import SearchIndex
+from polestar.search.keys import keys_from_document
 from polestar.search.weights import query_of
 from polestar.store import SqlStore, StoredEntity
 from polestar.store.records import SubjectRow
+from polestar.store.tables import entities
 
 T = TypeVar("T")
 
@@ -54,9 +56,9 @@ class Resolver:
         self.index = index
         self.policy = policy or ResolutionPolicy()
 
-    async def _run(self, work: Callable[[Connection], T]) -> T:
+    async def _run(self, work: Callable[[Connection], T], *, write: bool = False) -> T:
         def in_thread() -> T:
-            with self.store.engine.begin() as conn:
+            with self.store.transaction(write=write) as conn:
                 return work(conn)
 
         return await asyncio.to_thread(in_thread)
@@ -68,13 +70,17 @@ class Resolver:
     # --- resolving -------------------------------------------------------------------------------
 
     async def resolve(self, record_id: str) -> Resolution:
-        """Decide whether ``record_id`` is someone already held: merge, queue for review, or new."""
+        """Decide whether ``record_id`` is someone already held: merge, queue for review, or new.
+
+        Its search keys are refreshed first, whatever the outcome (a record merged already
+        keeps keys of its own, folded onto the survivor at search time).
+        """
+        await self.refresh_keys(record_id)
         entity = await self.store.get(record_id)
         if entity is None or entity.kind != "person":
             raise ResolutionError(f"{record_id} is not a person the store holds")
         if entity.id != record_id:
             return Resolution(record_id, Outcome.MERGED, entity.id, reason="already merged")
-        await self.index.refresh([record_id])
         own = {entity.id, *entity.merged_ids}
         strong = _strong(entity.document, self.policy.strong_identifiers)
         if strong:
@@ -97,9 +103,9 @@ class Resolver:
                 if strong.get(t) == v
             )
             conflict = _conflicts(strong, _strong(other.document, self.policy.strong_identifiers))
-            if conflict or await self._unmerged_before(entity.id, other):
+            if conflict or await self.unmerged_before(entity.id, other):
                 why = f"same {', '.join(shared)} but different {', '.join(conflict)}" if conflict else ""
-                return await self._queue(
+                return await self.queue(
                     entity.id, other.id, float("inf"), (), why or "unmerged by a person before"
                 )
             return await self._merge(entity.id, other.id, None, (), f"same {', '.join(shared)}")
@@ -124,14 +130,47 @@ class Resolver:
                 continue  # a different PNC ID (or CRO...) is a different person, whatever the name
             if match.score < self.policy.review_at:
                 break
-            if match.score >= self.policy.merge_at and not await self._unmerged_before(entity.id, other):
+            if match.score >= self.policy.merge_at and not await self.unmerged_before(entity.id, other):
                 return await self._merge(
                     entity.id, other.id, match.score, fields, "matched by name and date of birth"
                 )
-            return await self._queue(entity.id, other.id, match.score, fields, "possible match")
+            return await self.queue(entity.id, other.id, match.score, fields, "possible match")
         return Resolution(entity.id, Outcome.NEW, reason="no candidate above the review threshold")
 
-    async def _unmerged_before(self, record_id: str, other: StoredEntity) -> bool:
+    async def refresh_keys(self, record_id: str) -> None:
+        """Re-read one record's search keys in one write transaction (a record gone loses them).
+
+        ``SearchIndex.refresh`` does the same; this keeps the delete and inserts in one
+        transaction on the store's own terms (one commit, one sync on SQLite).
+        """
+
+        def work(conn: Connection) -> bool:
+            row = conn.execute(
+                select(entities.c.kind, entities.c.document).where(entities.c.id == record_id)
+            ).first()
+            if row is None or row.kind != "person":
+                return False
+            self.index.put_blocking(conn, [keys_from_document(record_id, row.document)])
+            return True
+
+        if not await self._run(work, write=True):
+            await self.index.erase([record_id])
+
+    async def elder_first(self, one: str, other: str) -> tuple[str, str]:
+        """(survivor, merged): the record the store has held longest survives, whichever arrived last.
+
+        Two records of one person arriving together are resolved in parallel, each finding
+        the other; the rule makes both reach the same merge, whichever runs first.
+        """
+        first, second = await self.store.get(one), await self.store.get(other)
+        if first is None or second is None:
+            return one, other
+        if (second.created_at, second.id) < (first.created_at, first.id):
+            return other, one
+        return one, other
+
+    async def unmerged_before(self, record_id: str, other: StoredEntity) -> bool:
+        """True if a person undid a merge of ``record_id`` with ``other`` (or a record merged into it)."""
         theirs = {other.id, *other.merged_ids}
         for merge in await self.store.merges(record_id):
             if not merge.active and {merge.survivor_id, merge.merged_id} - {record_id} <= theirs:
@@ -147,14 +186,16 @@ class Resolver:
         why: str,
     ) -> Resolution:
         reason = f"entity resolution: {why}" + (f" (score {score:.1f} bits)" if score is not None else "")
-        merge = await self.store.merge(survivor_id, record_id, actor=self.policy.actor, reason=reason)
+        survivor_id, merged_id = await self.elder_first(survivor_id, record_id)
+        merge = await self.store.merge(survivor_id, merged_id, actor=self.policy.actor, reason=reason)
         return Resolution(
             record_id, Outcome.MERGED, survivor_id, score, reason, merge_id=merge.id, fields=fields
         )
 
-    async def _queue(
+    async def queue(
         self, record_id: str, candidate_id: str, score: float, fields: tuple[dict[str, Any], ...], why: str
     ) -> Resolution:
+        """Put the pair in the review queue for a person to decide (once: a pending pair is not repeated)."""
         stored = min(score, 1e6)
 
         def work(conn: Connection) -> str:
@@ -182,7 +223,7 @@ class Resolver:
             )
             return review_id
 
-        review_id = await self._run(work)
+        review_id = await self._run(work, write=True)  # the pending check and the insert, together
         return Resolution(
             record_id, Outcome.REVIEW, candidate_id, score, why, review_id=review_id, fields=fields
         )
@@ -230,9 +271,17 @@ class Resolver:
             "reason": reason,
             "merge_id": merge_id,
         }
-        await self._run(
-            lambda conn: conn.execute(update(reviews).where(reviews.c.id == review_id).values(**values))
+        pending = reviews.c.status == ReviewStatus.PENDING.value
+        claimed = await self._run(
+            lambda conn: (
+                conn.execute(
+                    update(reviews).where(reviews.c.id == review_id, pending).values(**values)
+                ).rowcount
+            ),
+            write=True,
         )
+        if not claimed:  # a decision made at the same moment got there first
+            raise ReviewDecided(f"review {review_id} was decided by someone else meanwhile")
         return await self._get(review_id)
 
     async def _get(self, review_id: str) -> Review:
@@ -267,7 +316,7 @@ class Resolver:
             )
             return int(gone.rowcount or 0)
 
-        return await self._run(work)
+        return await self._run(work, write=True)
 
 
 def _strong(document: dict[str, Any], kinds: Sequence[str]) -> dict[str, str]:

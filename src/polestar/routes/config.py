@@ -27,6 +27,7 @@ from polestar.connectors.codecs import RecordFormat
 from polestar.routes.step_config import (
     SETTABLE_ATTRIBUTES,
     AggregateStep,
+    CallStep,
     ChoiceStep,
     ChoiceWhen,
     EnrichStep,
@@ -47,6 +48,7 @@ __all__ = [
     "ROUTE_NAME_PATTERN",
     "SETTABLE_ATTRIBUTES",
     "AggregateStep",
+    "CallStep",
     "ChoiceStep",
     "ChoiceWhen",
     "CircuitBreakerConfig",
@@ -306,12 +308,14 @@ class RouteConfig(_Config):
 
     def connectors(self) -> set[str]:
         """Names of the connectors this route delivers to."""
-        return {o.connector for o in self.to if isinstance(o, ConnectorOutput)}
+        called = {s.connector for s in self.steps if isinstance(s, CallStep)}
+        return called | {o.connector for o in self.to if isinstance(o, ConnectorOutput)}
 
     def mappings(self) -> tuple[set[str], set[str]]:
         """Names of the (inbound, outbound) mappings this route uses."""
         inbound = {s.mapping for s in self.steps if isinstance(s, MapStep) and s.mapping}
         outbound = {o.mapping for o in self.to if isinstance(o, ConnectorOutput) and o.mapping}
+        outbound |= {s.mapping for s in self.steps if isinstance(s, CallStep) and s.mapping}
         return inbound, outbound
 
 

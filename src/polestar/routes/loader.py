@@ -11,24 +11,32 @@ Each file is validated on its own, then the files together: names are unique
 across files, and every connector, mapping and output a route names exists
 (and faces the right way). Every problem is reported at once as
 ``("FILE:LINE:COL dotted.path", "reason")`` inside one ``ConfigError``.
+
+String values in connector and route files may say ``${NAME}`` or
+``${NAME:-default}`` (see ``polestar.config.interpolation``), filled in from
+the variables given (the process environment unless told otherwise). Mapping
+files are not interpolated: they describe formats, not installations.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from polestar.config.yaml_document import PathKey, YamlDocument, YamlProblem, read_yaml_document
+from polestar.config.interpolation import interpolate_document
+from polestar.config.yaml_document import PathKey, YamlDocument, YamlProblem, parse_yaml_document
 from polestar.connectors.registry import ConnectorRegistry
 from polestar.connectors.spec import ConnectorSpec, validate_connector_specs
 from polestar.errors import ConfigError
 from polestar.mapping.loader import MappingSet, load_mappings, location
-from polestar.routes.config import ConnectorOutput, MapStep, RouteConfig
+from polestar.routes.config import CallStep, ConnectorOutput, MapStep, RouteConfig
+from polestar.routes.steps.call import check_call_step
 from polestar.routes.steps.transform import load_function
 
 CONNECTORS = "connectors"
@@ -36,7 +44,7 @@ MAPPINGS = "mappings"
 ROUTES = "routes"
 
 _STEP_TAGS = frozenset(
-    {"filter", "map", "set", "enrich", "choice", "split", "aggregate", "wiretap", "throttle"}
+    {"filter", "map", "set", "enrich", "call", "choice", "split", "aggregate", "wiretap", "throttle"}
 )
 _OUTPUT_TAGS = frozenset({"connector", "subject"})
 
@@ -97,16 +105,22 @@ def config_fingerprint(directory: Path) -> str:
     return digest.hexdigest()
 
 
-def load_integration_config(directory: Path, registry: ConnectorRegistry) -> IntegrationConfig:
-    """Load and check ``directory``; raises ``ConfigError`` listing every problem with its place."""
+def load_integration_config(
+    directory: Path, registry: ConnectorRegistry, *, variables: Mapping[str, str] | None = None
+) -> IntegrationConfig:
+    """Load and check ``directory``; raises ``ConfigError`` listing every problem with its place.
+
+    ``variables`` fill in ``${NAME}`` in connector and route files (default: ``os.environ``).
+    """
     directory = Path(directory)
+    variables = os.environ if variables is None else variables
     problems: list[tuple[str, str]] = []
     if not directory.is_dir():
         raise ConfigError(str(directory), [(str(directory), "no such folder")])
     places: dict[tuple[str, str], Located] = {}
-    connectors = _connectors(directory / CONNECTORS, registry, problems, places)
+    connectors = _connectors(directory / CONNECTORS, registry, problems, places, variables)
     mappings = _mappings(directory / MAPPINGS, problems)
-    routes = _routes(directory / ROUTES, problems, places)
+    routes = _routes(directory / ROUTES, problems, places, variables)
     if mappings is not None:
         _check_references(routes, connectors, mappings, places, problems)
     if problems:
@@ -118,15 +132,20 @@ def load_integration_config(directory: Path, registry: ConnectorRegistry) -> Int
 # -- each folder ---------------------------------------------------------------------------------
 
 
-def _read(path: Path, problems: list[tuple[str, str]]) -> YamlDocument | None:
+def _read(path: Path, problems: list[tuple[str, str]], variables: Mapping[str, str]) -> YamlDocument | None:
     try:
-        return read_yaml_document(path)
+        text = path.read_text(encoding="utf-8")
+        document, unset = interpolate_document(parse_yaml_document(text), str(path), variables, text=text)
     except UnicodeDecodeError as exc:
         problems.append((str(path), f"not UTF-8 text ({exc.reason})"))
     except OSError as exc:
         problems.append((str(path), f"cannot read: {exc.strerror or exc}"))
     except YamlProblem as exc:
         problems.extend((f"{path}:{p[0]}:{p[1]}" if p else str(path), why) for p, why in exc.problems)
+    else:
+        if not unset:
+            return document
+        problems.extend(unset)
     return None
 
 
@@ -135,10 +154,11 @@ def _connectors(
     registry: ConnectorRegistry,
     problems: list[tuple[str, str]],
     places: dict[tuple[str, str], Located],
+    variables: Mapping[str, str],
 ) -> dict[str, ConnectorSpec]:
     found: dict[str, ConnectorSpec] = {}
     for path in yaml_files(folder):
-        document = _read(path, problems)
+        document = _read(path, problems, variables)
         if document is None:
             continue
         file = str(path)
@@ -183,11 +203,14 @@ def _mappings(folder: Path, problems: list[tuple[str, str]]) -> MappingSet | Non
 
 
 def _routes(
-    folder: Path, problems: list[tuple[str, str]], places: dict[tuple[str, str], Located]
+    folder: Path,
+    problems: list[tuple[str, str]],
+    places: dict[tuple[str, str], Located],
+    variables: Mapping[str, str],
 ) -> dict[str, RouteConfig]:
     found: dict[str, RouteConfig] = {}
     for path in yaml_files(folder):
-        document = _read(path, problems)
+        document = _read(path, problems, variables)
         if document is None:
             continue
         file = str(path)
@@ -231,6 +254,9 @@ def _check_references(
         for index, step in enumerate(route.steps):
             if isinstance(step, MapStep):
                 _check_map_step(step, place, index, mappings, problems)
+            if isinstance(step, CallStep):
+                for path, reason in check_call_step(step, connectors, mappings.direction):
+                    problems.append((place.at("steps", index, *path), reason))
         for index, output in enumerate(route.to):
             if isinstance(output, ConnectorOutput):
                 _check_connector_output(output, place, index, connectors, mappings, problems)

@@ -40,6 +40,14 @@ The audit log's disclosure seam (DPA 2018 s62): the API passes one that appends 
 retried (the system receives the same idempotency key) until it is recorded.
 """
 
+DeliveryGate = Callable[[str, "str | None", Envelope], Awaitable[Envelope]]
+"""Asked before each delivery: ``(connector, target, envelope)`` to the envelope to send.
+
+The data-sharing agreement check (``polestar.security``): it returns the envelope
+minimised to what the agreement allows, or raises ``DeliveryRefused`` so the flow
+does not happen and the message is dead-lettered with the reason.
+"""
+
 
 class Output(Protocol):
     """One destination of a route."""
@@ -90,6 +98,8 @@ class ConnectorDelivery:
         self.counters = counters or Counters()
         self.on_delivered = on_delivered
         """Told of each delivered message (the runtime sets it; default: nobody)."""
+        self.gate: DeliveryGate | None = None
+        """Asked before each delivery (the runtime sets it; default: nothing is checked)."""
 
     def describe(self) -> str:
         """Where it sends."""
@@ -128,6 +138,8 @@ class ConnectorDelivery:
         """Deliver, counting on the connector's counters."""
         if self.connector is None:
             raise DeliveryFailed(f"connector {self.config.connector} is not running")
+        if self.gate is not None:
+            envelope = await self.gate(self.config.connector, self.config.target, envelope)
         message = self.message(envelope)
         connector = self.connector
         try:

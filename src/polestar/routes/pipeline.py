@@ -24,6 +24,7 @@ from polestar.model.envelope import Envelope
 from polestar.routes.breaker import BreakerState, CircuitBreaker
 from polestar.routes.config import (
     AggregateStep,
+    CallStep,
     ChoiceStep,
     ConnectorOutput,
     EnrichStep,
@@ -40,6 +41,7 @@ from polestar.routes.contract import Step
 from polestar.routes.counters import Counters
 from polestar.routes.outputs import ConnectorDelivery, Output, SubjectPublish
 from polestar.routes.steps.aggregate import Aggregator
+from polestar.routes.steps.call import Call
 from polestar.routes.steps.choice import ContentRouter
 from polestar.routes.steps.enrich import Enrich
 from polestar.routes.steps.filter import Filter
@@ -248,11 +250,27 @@ def _step(config: StepConfig, route: str, index: int, resources: Resources) -> S
         if preview or bus is None:
             return _Passthrough(f"would ask {config.subject} and put the answer in data.{config.into}")
         return Enrich(config, route=route, bus=bus, index=index)
+    if isinstance(config, CallStep):
+        return _call_step(config, resources)
     if isinstance(config, WiretapStep):
         if preview or bus is None:
             return _Passthrough(f"would publish a copy on {config.subject}")
         return WireTap(config, route=route, bus=bus)
     raise TypeError(f"no step is built for {type(config).__name__}")  # pragma: no cover - union is closed
+
+
+def _call_step(config: CallStep, resources: Resources) -> Step:
+    if resources.preview:
+        return _Passthrough(f"would call {config.connector} and put its answer in data.{config.into}")
+    spec = resources.connectors.get(config.connector)
+    mapping_name = config.mapping or (spec.mapping.outbound if spec is not None else None)
+    return Call(
+        config,
+        spec=spec,
+        connector=resources.outbound.get(config.connector),
+        mapping=partial(resources.mappings.outbound, mapping_name) if mapping_name else None,
+        counters=resources.connector_counters.get(config.connector),
+    )
 
 
 def _connector_output(
@@ -293,6 +311,7 @@ def describe_steps(config: RouteConfig) -> list[str]:
             "split": getattr(step, "expr", None),
             "map": getattr(step, "mapping", None) or getattr(step, "python", None),
             "enrich": getattr(step, "subject", None),
+            "call": getattr(step, "connector", None),
             "wiretap": getattr(step, "subject", None),
         }.get(step.step)
         described.append(f"{step.step} {detail}" if detail else step.step)

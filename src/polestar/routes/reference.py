@@ -23,6 +23,7 @@ from pydantic_core import PydanticUndefined
 from polestar.bus.contract import BackoffPolicy
 from polestar.routes.config import (
     AggregateStep,
+    CallStep,
     ChoiceStep,
     ChoiceWhen,
     CircuitBreakerConfig,
@@ -57,6 +58,7 @@ SECTIONS: tuple[tuple[str, tuple[type[BaseModel], ...]], ...] = (
             MapStep,
             SetStep,
             EnrichStep,
+            CallStep,
             ChoiceStep,
             ChoiceWhen,
             SplitStep,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,9 +40,10 @@ from polestar.mapping.contract import InboundMapping, OutboundMapping
 from polestar.mapping.loader import MappingSet
 from polestar.routes.counters import ConnectorStatus, Counters, OutputView, RouteStatus, RunState
 from polestar.routes.loader import IntegrationConfig, config_fingerprint, load_integration_config
-from polestar.routes.outputs import ConnectorDelivery, DeliveryRecorder
+from polestar.routes.outputs import ConnectorDelivery, DeliveryGate, DeliveryRecorder
 from polestar.routes.pipeline import Resources, build_pipeline, describe_steps
 from polestar.routes.runner import RouteRunner
+from polestar.routes.steps.call import Call
 
 log = logging.getLogger(__name__)
 
@@ -147,12 +148,17 @@ class IntegrationRuntime:
         soap_endpoints: dict[str, Any] | None = None,
         on_collected: CollectionRecorder | None = None,
         on_delivered: DeliveryRecorder | None = None,
+        variables: Mapping[str, str] | None = None,
     ) -> None:
         self.config_dir = Path(config_dir)
+        self.variables = variables
+        """Fill in ``${NAME}`` in the folder's files (None: the process environment at each load)."""
         self.on_collected = on_collected
         """Told of what each inbound message brought in (the audit log's collection seam)."""
         self.on_delivered = on_delivered
         """Told of each message a connector delivered (the audit log's disclosure seam)."""
+        self.delivery_gate: DeliveryGate | None = None
+        """Asked before each delivery to a connector (the data-sharing agreement check)."""
         self.bus = bus
         self.registry = registry or default_registry()
         self.config: IntegrationConfig | None = None
@@ -212,7 +218,7 @@ class IntegrationRuntime:
 
     def _load(self) -> IntegrationConfig:
         self.fingerprint = config_fingerprint(self.config_dir)
-        return load_integration_config(self.config_dir, self.registry)
+        return load_integration_config(self.config_dir, self.registry, variables=self.variables)
 
     # -- applying a configuration ----------------------------------------------------------------
 
@@ -275,6 +281,11 @@ class IntegrationRuntime:
             for output in pipeline.outputs.values():
                 if isinstance(output, ConnectorDelivery):
                     output.on_delivered = self.on_delivered
+                    output.gate = self.delivery_gate
+            for _, step in pipeline.steps:
+                if isinstance(step, Call):
+                    step.on_delivered = self.on_delivered
+                    step.gate = self.delivery_gate
             runner = RouteRunner(config, pipeline, self.bus, counters, self.connector_counters)
             await runner.start()
         except Exception as exc:
@@ -403,3 +414,8 @@ class IntegrationRuntime:
     def runner(self, route: str) -> RouteRunner | None:
         """The running route ``route``, if it runs."""
         return self._routes.get(route)
+
+    def outbound_connector(self, name: str) -> OutboundConnector | None:
+        """The running outbound side of connector ``name`` (None if absent, stopped or failed)."""
+        entry = self._connectors.get(name)
+        return entry.outbound if entry is not None else None

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from polestar.bus.contract import check_subject
+from polestar.connectors.codecs import RecordFormat
 from polestar.model.envelope import check_event_type
 from polestar.routes.expressions import check_expression
 
@@ -163,6 +164,39 @@ class EnrichStep(_Config):
         return _dotted(value)
 
 
+class CallStep(_Config):
+    """Call a system through its outbound connector (request/reply) and add its answer to ``data``.
+
+    The event is mapped and encoded as a ``to: connector`` output would, and
+    delivered with the event id as the idempotency key, so a redelivered
+    message gets the system's first answer again. What the system answered
+    goes to ``data.<into>``: ``{reference, status, body}`` (``reference`` is
+    the ``Location`` or the body's ``id``/``reference``). A refusal (4xx)
+    dead-letters the message with the system's reasons; a failure retries it.
+    """
+
+    step: Literal["call"] = "call"
+    connector: str = Field(description="An outbound connector (from the connectors folder).")
+    mapping: str | None = Field(
+        default=None,
+        description="Outbound mapping for the request (default: the connector's `mapping.outbound`).",
+        examples=["crime-draft-report"],
+    )
+    format: RecordFormat | None = Field(
+        default=None, description="How the request is encoded (default: the connector's `format`)."
+    )
+    target: str | None = Field(default=None, description="Kind-specific destination, as for outputs.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra headers sent with the call.")
+    into: str = Field(
+        description="Dotted path in `data` where the answer is put.", examples=["crime_recording"]
+    )
+
+    @field_validator("into")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return _dotted(value)
+
+
 class ChoiceWhen(_Config):
     """One branch of a content-based router."""
 
@@ -290,6 +324,7 @@ StepConfig = Annotated[
     | MapStep
     | SetStep
     | EnrichStep
+    | CallStep
     | ChoiceStep
     | SplitStep
     | AggregateStep

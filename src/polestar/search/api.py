@@ -1,128 +1,287 @@
-"""The search API: people, vehicles, associates, and pre-fill for a new crime report (flow 5).
+"""The search API: people, vehicles, locations, events, links, and pre-fill for a new crime report.
 
-``create_search_router(store, index)`` gives the routes; the hub's app includes
-it. Results are ranked, banded and explained; only 'possible' and above are
-shown unless the query asks for more.
+``create_search_router(services, consultations=...)`` gives the routes; the hub
+includes it with its running store. Results are ranked, banded and explained;
+only 'possible' and above are shown unless the query asks for more.
+
+Every search reads personal data, so each is a *consultation*: the router
+tells ``consultations`` who asked (the ``actor`` dependency: the hub's verified
+caller, or the ``X-Polestar-Actor`` header where there is no authentication), why
+(``X-Polestar-Purpose``), what was asked and which records were shown. The
+hub's implementation writes it to the audit log and refuses (400) a search
+without a purpose where policy requires one; search itself knows no audit.
+The routers are plain ``APIRouter``s, so the hub may add a global dependency
+(authentication) over them.
 """
 
-from __future__ import annotations
-
 import asyncio
-from typing import Annotated
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
+from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 
+from polestar.search.errors import ConsultationRefused, ConsultationUnrecorded, SearchUnavailable
+from polestar.search.events import AreaTooLarge, EventMatch, EventQuery, search_events
 from polestar.search.index import SearchIndex
+from polestar.search.links import LinkedRecords, linked_records
+from polestar.search.locations import LocationMatch, LocationQuery, search_locations
+from polestar.search.place_index import PlaceIndex
+from polestar.search.prefill import PrefillRequest, PrefillResponse, prefill
 from polestar.search.query import PersonMatch, PersonQuery
 from polestar.search.vehicles import VehicleMatch, VehicleQuery, search_vehicles
 from polestar.store import MAX_HOPS, SqlStore
 
+ACTOR_HEADER = "X-Polestar-Actor"
+PURPOSE_HEADER = "X-Polestar-Purpose"
+SERVICE = "polestar-search"
 
-class AssociateOut(BaseModel):
-    """An entity linked to the one asked about, within the hops asked."""
+Actor = Annotated[
+    str,
+    Header(
+        alias=ACTOR_HEADER,
+        min_length=1,
+        max_length=256,
+        description="Who is searching, e.g. user:pc1234; recorded with the consultation.",
+        examples=["user:pc1234"],
+    ),
+]
+Purpose = Annotated[
+    str | None,
+    Header(
+        alias=PURPOSE_HEADER,
+        max_length=500,
+        description="Why you are searching (recorded with the consultation); required where policy says so.",
+        examples=["crime report 5201234/26"],
+    ),
+]
+RecordId = Annotated[str, Path(min_length=1, max_length=128, description="A store record id.")]
 
-    entity_id: str
+
+@dataclass(frozen=True, slots=True)
+class SearchServices:
+    """What the routes search: the running store, its person index and its place index."""
+
+    store: SqlStore
+    index: SearchIndex
+    places: PlaceIndex
+
+
+@dataclass(frozen=True, slots=True)
+class Consultation:
+    """One search as the audit log needs it: who, why, what was asked, which records were shown."""
+
+    actor: str
+    purpose: str | None
+    query: str
     kind: str
-    depth: int
-    role: str
-    via_link: str
-    reached_from: str
+    record_ids: Sequence[str] = ()
+    details: dict[str, Any] = field(default_factory=dict)
 
 
-class AssociatesOut(BaseModel):
-    """Associates of one record, nearest first."""
+class ConsultationLog(Protocol):
+    """Where consultations go (the hub: the audit log)."""
 
-    root: str
-    associates: list[AssociateOut]
-    truncated: bool
+    async def before(self, consultation: Consultation) -> None:
+        """Called before searching; raise ``ConsultationRefused`` to refuse (recording the refusal)."""
+        ...
 
-
-class PrefillRequest(BaseModel):
-    """What the officer has typed so far on a new crime report."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    people: list[PersonQuery] = Field(default_factory=list, max_length=20)
-    vehicles: list[str] = Field(default_factory=list, max_length=20, description="Registrations as typed.")
+    async def after(self, consultation: Consultation) -> None:
+        """Called with the records found, before they are returned; raise to withhold them."""
+        ...
 
 
-class PersonSuggestion(BaseModel):
-    """A known person for one typed person, ready to attach, with the places linked to them."""
+class NoConsultationLog:
+    """Records nothing (audit switched off, or a library user without one)."""
 
-    typed: PersonQuery
-    matches: list[PersonMatch]
-    places: list[str] = Field(description="Location ids linked to the best match.")
+    async def before(self, consultation: Consultation) -> None:
+        """Allow every search."""
 
-
-class PrefillResponse(BaseModel):
-    """Known people, vehicles and places, ready to attach to the report."""
-
-    people: list[PersonSuggestion]
-    vehicles: list[VehicleMatch]
+    async def after(self, consultation: Consultation) -> None:
+        """Record nothing."""
 
 
-def create_search_router(store: SqlStore, index: SearchIndex) -> APIRouter:
-    """The ``/search`` and ``/prefill`` routes over ``store`` and its search ``index``."""
+ServicesSource = Callable[[], SearchServices]
+"""Gives the running services, or raises ``SearchUnavailable`` (answered 503)."""
+
+ActorSource = Callable[..., Awaitable[str]]
+"""A FastAPI dependency naming who is asking (the hub: its verified caller)."""
+
+
+async def header_actor(actor: Actor) -> str:
+    """The ``X-Polestar-Actor`` header as given: for a router used without authentication."""
+    return actor
+
+
+def create_search_router(
+    services: SearchServices | ServicesSource,
+    *,
+    consultations: ConsultationLog | None = None,
+    actor: ActorSource = header_actor,
+) -> APIRouter:
+    """The ``/search`` and ``/prefill`` routes over ``services`` (or a callable giving them).
+
+    ``actor`` names who is asking (default: the ``X-Polestar-Actor`` header).
+    """
+    Who = Annotated[str, Depends(actor)]  # noqa: N806 - a type alias, local to bind the dependency
+    source: ServicesSource = services if callable(services) else lambda: services
+    log = consultations or NoConsultationLog()
     router = APIRouter(tags=["search"])
 
-    @router.post("/search/people", response_model=list[PersonMatch])
-    async def search_people(query: PersonQuery) -> list[PersonMatch]:
-        """People by name (phonetic, fuzzy, nicknames, aliases, swapped), date of birth or age, gender."""
-        return await index.search(query)
-
-    @router.post("/search/vehicles", response_model=list[VehicleMatch])
-    async def search_vehicle(query: VehicleQuery) -> list[VehicleMatch]:
-        """Vehicles by full or partial registration (``?`` one character, ``*`` any), make, model, colour."""
-        return await _vehicles(store, query)
-
-    @router.get("/search/associates/{entity_id}", response_model=AssociatesOut)
-    async def associates(
-        entity_id: Annotated[str, Path(max_length=128)],
-        hops: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 2,
-    ) -> AssociatesOut:
-        """Everything linked to the record within ``hops`` links, nearest first."""
-        if await store.get(entity_id) is None:
-            raise HTTPException(status_code=404, detail=f"no record {entity_id}")
-        found = await store.traverse(entity_id, hops=hops)
-        return AssociatesOut(
-            root=found.root,
-            associates=[
-                AssociateOut(
-                    entity_id=a.entity_id,
-                    kind=a.kind,
-                    depth=a.depth,
-                    role=a.role,
-                    via_link=a.via_link,
-                    reached_from=a.reached_from,
-                )
-                for a in found.associates
-            ],
-            truncated=found.truncated,
+    async def consulted(
+        actor: str,
+        purpose: str | None,
+        kind: str,
+        query: BaseModel | dict[str, Any],
+        *,
+        run: Callable[[SearchServices], Awaitable[Any]],
+        ids: Callable[[Any], list[str]],
+    ) -> Any:
+        running = _running(source)
+        asked = (
+            query.model_dump(mode="json", exclude_defaults=True) if isinstance(query, BaseModel) else query
         )
+        text = json.dumps({"search": kind, **asked}, sort_keys=True, default=str)[:10_000]
+        consultation = Consultation(actor=actor, purpose=purpose, query=text, kind=kind)
+        try:
+            await log.before(consultation)
+            result = await run(running)
+            shown = ids(result)
+            await log.after(
+                Consultation(actor, purpose, text, kind, shown, {"search": kind, "results": len(shown)})
+            )
+        except ConsultationRefused as exc:
+            raise HTTPException(HTTPStatus.BAD_REQUEST, str(exc)) from None
+        except ConsultationUnrecorded as exc:
+            raise HTTPException(HTTPStatus.SERVICE_UNAVAILABLE, str(exc)) from None
+        except OperationalError as exc:  # the database went away mid-search: say so, not 500
+            raise HTTPException(
+                HTTPStatus.SERVICE_UNAVAILABLE, f"the store could not answer: {str(exc.orig).strip()[:200]}"
+            ) from None
+        except (AreaTooLarge, SearchUnavailable) as exc:
+            status = (
+                HTTPStatus.UNPROCESSABLE_ENTITY
+                if isinstance(exc, AreaTooLarge)
+                else HTTPStatus.SERVICE_UNAVAILABLE
+            )
+            raise HTTPException(status, str(exc)) from None
+        return result
 
-    @router.post("/prefill", response_model=PrefillResponse)
-    async def prefill(request: PrefillRequest) -> PrefillResponse:
-        """Known people (with their places) and vehicles for what was typed on a new crime report."""
-        people = []
-        for typed in request.people:
-            matches = await index.search(typed.model_copy(update={"limit": min(typed.limit, 5)}))
-            places: list[str] = []
-            if matches:
-                linked = await store.traverse(matches[0].person_id, hops=1)
-                places = [a.entity_id for a in linked.associates if a.kind == "location"]
-            people.append(PersonSuggestion(typed=typed, matches=matches, places=places))
-        vehicles: list[VehicleMatch] = []
-        for mark in request.vehicles:
-            vehicles.extend(await _vehicles(store, VehicleQuery(registration=mark, limit=5)))
-        return PrefillResponse(people=people, vehicles=vehicles)
+    @router.post("/search/people", summary="Search people")
+    async def search_people(query: PersonQuery, who: Who, purpose: Purpose = None) -> list[PersonMatch]:
+        """People by name (phonetic, fuzzy, nicknames, aliases, swapped), date of birth or age, gender."""
+        found: list[PersonMatch] = await consulted(
+            who,
+            purpose,
+            "people",
+            query,
+            run=lambda s: s.index.search(query),
+            ids=lambda r: [m.person_id for m in r],
+        )
+        return found
+
+    @router.post("/search/vehicles", summary="Search vehicles")
+    async def search_vehicle(query: VehicleQuery, who: Who, purpose: Purpose = None) -> list[VehicleMatch]:
+        """Vehicles by full or partial registration (``?`` one character, ``*`` any), make, model, colour."""
+        found: list[VehicleMatch] = await consulted(
+            who,
+            purpose,
+            "vehicles",
+            query,
+            run=lambda s: _blocking(s.store, lambda conn: search_vehicles(conn, query)),
+            ids=lambda r: [v.vehicle_id for v in r],
+        )
+        return found
+
+    @router.post("/search/locations", summary="Search locations")
+    async def search_location(query: LocationQuery, who: Who, purpose: Purpose = None) -> list[LocationMatch]:
+        """Places by address text, full or partial postcode, a radius around a point, or an area."""
+        found: list[LocationMatch] = await consulted(
+            who,
+            purpose,
+            "locations",
+            query,
+            run=lambda s: _blocking(s.store, lambda conn: search_locations(conn, query)),
+            ids=lambda r: [m.location_id for m in r],
+        )
+        return found
+
+    @router.post("/search/events", summary="Search events")
+    async def search_event(query: EventQuery, who: Who, purpose: Purpose = None) -> list[EventMatch]:
+        """Events by kind, time window and area (the places linked to them), newest first."""
+        found: list[EventMatch] = await consulted(
+            who,
+            purpose,
+            "events",
+            query,
+            run=lambda s: _blocking(s.store, lambda conn: search_events(conn, query)),
+            ids=lambda r: [m.event_id for m in r] + [p for m in r for p in m.places],
+        )
+        return found
+
+    @router.get(
+        "/search/links/{entity_id}",
+        summary="Linked records",
+        responses={HTTPStatus.NOT_FOUND: {"description": "No such record"}},
+    )
+    async def links(
+        entity_id: RecordId,
+        *,
+        who: Who,
+        purpose: Purpose = None,
+        hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="Links away, at most.")] = 1,
+        kind: Annotated[
+            list[str] | None, Query(max_length=10, description="Only records of these kinds, e.g. person.")
+        ] = None,
+        role: Annotated[
+            list[str] | None, Query(max_length=10, description="Only links of these roles.")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    ) -> LinkedRecords:
+        """Associates of a person within ``hops`` links, or everyone linked to an address or vehicle."""
+        asked = {"id": entity_id, "hops": hops, "kind": kind, "role": role}
+        found: LinkedRecords | None = await consulted(
+            who,
+            purpose,
+            "links",
+            asked,
+            run=lambda s: linked_records(s.store, entity_id, hops=hops, kinds=kind, roles=role, limit=limit),
+            ids=lambda r: [] if r is None else [r.root, *(x.entity_id for x in r.linked)],
+        )
+        if found is None:
+            raise HTTPException(HTTPStatus.NOT_FOUND, f"no record {entity_id}")
+        return found
+
+    @router.post("/prefill", summary="Pre-fill a new crime report")
+    async def prefill_report(request: PrefillRequest, who: Who, purpose: Purpose = None) -> PrefillResponse:
+        """Known people (with their places and vehicles), vehicles and places for what was typed."""
+        found: PrefillResponse = await consulted(
+            who,
+            purpose,
+            "prefill",
+            request,
+            run=lambda s: prefill(s.store, s.index, request),
+            ids=lambda r: r.record_ids(),
+        )
+        return found
 
     return router
 
 
-async def _vehicles(store: SqlStore, query: VehicleQuery) -> list[VehicleMatch]:
-    def work() -> list[VehicleMatch]:
-        with store.engine.connect() as conn:
-            return search_vehicles(conn, query)
+def _running(source: ServicesSource) -> SearchServices:
+    try:
+        return source()
+    except SearchUnavailable as exc:
+        raise HTTPException(HTTPStatus.SERVICE_UNAVAILABLE, str(exc)) from None
 
-    return await asyncio.to_thread(work)
+
+async def _blocking(store: SqlStore, work: Callable[[Any], Any]) -> Any:
+    def in_thread() -> Any:
+        with store.engine.connect() as conn:
+            return work(conn)
+
+    return await asyncio.to_thread(in_thread)

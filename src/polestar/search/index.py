@@ -22,9 +22,11 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, delete, inspect, select
 
+from polestar.search.bounds import ScoreBounds
 from polestar.search.keys import PersonKeys, keys_from_document
-from polestar.search.people import Candidate, Thresholds, candidates, load, rank
+from polestar.search.people import candidate_of, candidate_rows, load
 from polestar.search.query import Band, PersonMatch, PersonQuery
+from polestar.search.ranking import Candidate, QueryScorer, Thresholds, ordered
 from polestar.search.scoring import MatchModel
 from polestar.search.tables import metadata, person_identifiers, person_keys
 from polestar.store.records import SubjectRow
@@ -33,6 +35,8 @@ from polestar.store.tables import entities
 
 T = TypeVar("T")
 BATCH = 2000
+FOLD_WINDOW = 200
+"""Most results read before folding merged records onto their survivors."""
 
 
 class SearchIndex:
@@ -181,11 +185,21 @@ class SearchIndex:
 
     def search_blocking(self, conn: Connection, query: PersonQuery) -> list[PersonMatch]:
         """``search`` on an open connection (for benchmarks and callers with their own thread)."""
-        found = candidates(conn, query)
-        full = query.model_copy(update={"limit": 200, "include_below": True})
-        ranked = rank(full, found, self.model, self.thresholds)
-        ranked = self._fold_merged(conn, ranked)
-        return rank_shown(query, ranked, self.thresholds)
+        scorer = QueryScorer(query, self.model)
+        found = candidate_rows(conn, query, ScoreBounds(scorer, self.thresholds.possible))
+        scored = ((scorer.total_of_rows(rows, held), rows[0][0], (rows, held)) for rows, held in found)
+        shown = ordered(query, scored, self.thresholds)[:FOLD_WINDOW]
+        where = roots(conn, [pid for _, pid, _ in shown]) if shown and _has_store(conn) else {}
+        kept: list[PersonMatch] = []
+        seen: set[str] = set()
+        for total, pid, (rows, held) in shown:  # best first, so a survivor keeps its best-scoring record
+            root = where.get(pid, pid)
+            if root not in seen:
+                seen.add(root)
+                kept.append(scorer.match(candidate_of(rows, held), self.thresholds.band(total), root))
+                if len(kept) >= query.limit:
+                    break
+        return kept
 
     async def search(self, query: PersonQuery) -> list[PersonMatch]:
         """People matching ``query``, best first, banded, each with why it matched."""
@@ -209,19 +223,6 @@ class SearchIndex:
         """The keys held for one record, as the matcher compares them."""
         found = await self._run(lambda conn: load(conn, [record_id]))
         return found[0] if found else None
-
-    def _fold_merged(self, conn: Connection, ranked: list[PersonMatch]) -> list[PersonMatch]:
-        if not ranked or not _has_store(conn):
-            return ranked
-        where = roots(conn, [m.person_id for m in ranked])
-        seen: set[str] = set()
-        folded: list[PersonMatch] = []
-        for match in ranked:  # best first, so the survivor keeps its best-scoring record
-            root = where.get(match.person_id, match.person_id)
-            if root not in seen:
-                seen.add(root)
-                folded.append(match.model_copy(update={"person_id": root}))
-        return folded
 
 
 def rank_shown(query: PersonQuery, ranked: list[PersonMatch], thresholds: Thresholds) -> list[PersonMatch]:

@@ -160,6 +160,28 @@ def birth_level(query: BirthDate, record: BirthDate) -> tuple[str, str] | None: 
     return "different", f"date of birth {_span(query)} differs from {_span(record)}"
 
 
+def birth_level_only(query: BirthDate, record: BirthDate) -> str | None:
+    """``birth_level``'s level alone, without building its reason (scoring many candidates)."""
+    if not query.known or not record.known:
+        return None
+    if query.year is None or record.year is None:
+        found = birth_level(query, record)
+        return found[0] if found else None
+    shared = 0
+    agree = 0
+    for a, b in ((query.year, record.year), (query.month, record.month), (query.day, record.day)):
+        if a is not None and b is not None:
+            shared += 1
+            agree += a == b
+    if agree == shared:
+        return ("year", "month", "exact")[shared - 1]
+    if shared == 3 and (
+        agree == 2 or (query.month == record.day and query.day == record.month and query.year == record.year)
+    ):
+        return "near"
+    return "different"
+
+
 def _bounds(value: BirthDate) -> tuple[date, date]:
     assert value.earliest is not None
     assert value.latest is not None

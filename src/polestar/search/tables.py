@@ -33,11 +33,52 @@ person_keys = Table(
     Column("born_earliest", Date, nullable=True, comment="First possible date of birth"),
     Column("born_latest", Date, nullable=True, comment="Last possible date of birth"),
     Column("gender", String(1), nullable=False, comment="ISO/IEC 5218 code; 0 not known"),
+    sqlite_with_rowid=False,  # clustered on the key, and every index then carries person_id
 )
-Index("ix_search_person_family", person_keys.c.family_code, person_keys.c.given_initial)
-Index("ix_search_person_given", person_keys.c.given_canon, person_keys.c.birth_year)
-Index("ix_search_person_born", person_keys.c.birth_year, person_keys.c.birth_month, person_keys.c.birth_day)
-Index("ix_search_person_code_swap", person_keys.c.given_code, person_keys.c.family_initial)
+# Each blocking rule is one seek on one of these; person_id last so that PostgreSQL can answer
+# the rule from the index alone (SQLite's WITHOUT ROWID indexes hold the key anyway). The
+# names themselves ride along so that a rule can first read which distinct names it would
+# bring back, cheaply, and fetch only the records whose names can still score high enough.
+Index(
+    "ix_search_person_family",
+    person_keys.c.family_code,
+    person_keys.c.given_initial,
+    person_keys.c.given,
+    person_keys.c.given_canon,
+    person_keys.c.birth_year,
+    person_keys.c.person_id,
+)
+Index(
+    "ix_search_person_given",
+    person_keys.c.given_canon,
+    person_keys.c.birth_year,
+    person_keys.c.birth_month,
+    person_keys.c.family_initial,
+    person_keys.c.person_id,
+)
+Index(
+    "ix_search_person_given_family",
+    person_keys.c.given_canon,
+    person_keys.c.family_initial,
+    person_keys.c.family,
+    person_keys.c.person_id,
+)
+Index(
+    "ix_search_person_born",
+    person_keys.c.birth_year,
+    person_keys.c.birth_month,
+    person_keys.c.birth_day,
+    person_keys.c.given_initial,
+    person_keys.c.family_initial,
+    person_keys.c.person_id,
+)
+Index(
+    "ix_search_person_initials",
+    person_keys.c.birth_year,
+    person_keys.c.given_initial,
+    person_keys.c.family_initial,
+    person_keys.c.person_id,
+)
 
 person_identifiers = Table(
     "search_person_identifiers",

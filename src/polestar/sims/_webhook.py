@@ -101,7 +101,9 @@ class Outbox:
             return False
         entry.attempts += 1
         try:
-            response = await client.post(self.url, json=entry.body, headers={"Idempotency-Key": entry.key})
+            # Headers are read on every attempt so a retarget can change them (a new token).
+            headers = {**self.headers, "Idempotency-Key": entry.key}
+            response = await client.post(self.url, json=entry.body, headers=headers)
         except httpx.HTTPError as exc:
             entry.last_error = repr(exc)
             return False

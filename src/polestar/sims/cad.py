@@ -11,7 +11,8 @@ endpoint                                   what it does
                                            CAD does not allow, or a sequence at or below the last one
 ``PUT /incidents/{no}/crime-reference``    links a crime reference number to the incident
 ``GET /units``                             the unit pool and each unit's state
-``POST /_sim/webhook``                     ``{"url": …}`` where events go (the hub's HTTP ingest)
+``POST /_sim/webhook``                     ``{"url": …, "headers"?: {…}}`` where events go (the hub's HTTP
+                                           ingest) and with which headers (a bearer token)
 ``GET /_sim/events``                       the outbox: every event and whether it was delivered
 ``POST /_sim/generate``                    ``{"count": n}`` calls made up from the shared world
 =========================================  ============================================================
@@ -133,6 +134,9 @@ class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str | None
+    headers: dict[str, str] | None = Field(
+        default=None, description="Headers sent with every event from now on (e.g. the hub's bearer token)."
+    )
 
 
 class GenerateIn(BaseModel):
@@ -362,8 +366,10 @@ def create_app(
 
     @app.post("/_sim/webhook")
     async def webhook(body: WebhookIn) -> dict[str, Any]:
+        if body.headers is not None:
+            sim.outbox.headers = dict(body.headers)
         sim.outbox.retarget(body.url)
-        return {"url": body.url}
+        return {"url": body.url, "headers": sorted(sim.outbox.headers)}
 
     @app.get("/_sim/events")
     async def events() -> dict[str, Any]:

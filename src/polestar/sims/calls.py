@@ -10,7 +10,9 @@ oldest first, and ``next`` (the cursor to pass next time)::
      "description": "…", "crimeIndicators": ["THEFT"], "crimeRelated": true}
 
 ``POST /_sim/generate {"count": n}`` makes n more calls from the shared world;
-with ``webhook_url`` set each new call is also POSTed to it, in order.
+with a webhook set (``webhook_url``, or ``POST /_sim/webhook {"url", "headers"}``)
+each new call is also POSTed to it, in order; ``GET /_sim/events`` shows how
+each delivery went.
 """
 
 from __future__ import annotations
@@ -51,6 +53,15 @@ class GenerateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     count: int = Field(default=1, ge=1, le=10_000)
+
+
+class WebhookIn(BaseModel):
+    """``POST /_sim/webhook``: where each new call is posted, and any headers it needs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None
+    headers: dict[str, str] = Field(default_factory=dict)
 
 
 def make_call(world: World, index: int) -> dict[str, Any]:
@@ -110,6 +121,16 @@ def create_app(
         page = calls[start : start + max(1, min(limit, 500))]
         return {"calls": page, "next": page[-1]["callId"] if page else after}
 
+    @app.post("/_sim/webhook")
+    async def webhook(body: WebhookIn) -> dict[str, Any]:
+        outbox.headers = dict(body.headers)
+        outbox.retarget(body.url)
+        return {"url": outbox.url}
+
+    @app.get("/_sim/events")
+    async def events() -> dict[str, Any]:
+        return {"events": [e.as_json() for e in outbox.entries]}
+
     @app.post("/_sim/generate", status_code=201)
     async def generate(body: GenerateIn) -> dict[str, Any]:
         made = [make_call(world, len(calls) + i) for i in range(body.count)]
@@ -117,6 +138,9 @@ def create_app(
         if outbox.url:
             for call in made:
                 outbox.put(call, key=call["callId"])
-        return {"calls": [c["callId"] for c in made]}
+        return {
+            "calls": [c["callId"] for c in made],
+            "crimeRelated": [c["callId"] for c in made if c["crimeRelated"]],
+        }
 
     return app

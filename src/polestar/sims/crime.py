@@ -5,14 +5,15 @@
     {"offence": "theft from a shop", "occurredFrom": "2026-11-23T21:05:00",
      "summary": "…", "reportingOfficer": "PC 4471",
      "location": {"street": "431 Strand", "town": "London", "postcode": "WC2R 0QE"},
-     "incidentNumber": "INC-20261123-0311",
+     "incidentNumber": "INC-20261123-0311", "callReference": "CH-20261123-00017",
      "people": [{"role": "suspect", "surname": "OKAFOR", "forenames": "Daniel", "dob": "17/03/1994"}]}
 
 and answers 201 ``{"crimeReference": "CRI-2026-000123", "status": "DRAFT"}``
 with ``Location: /crime-reports/CRI-2026-000123``. Problems are 422
 ``{"errors": [{"field", "reason"}]}``, every one at once. A repeat with the
 same ``Idempotency-Key`` and body gets the first answer again (header
-``Idempotent-Replayed: true``) and no second reference.
+``Idempotent-Replayed: true``) and no second reference. ``GET /crime-reports``
+lists the reports received (``?callReference=`` those drafted from one call).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from polestar.sims._clock import Clock, london_now
@@ -29,8 +30,12 @@ from polestar.sims.harness import SimControls, install_controls, note
 from polestar.sims.synthetic import valid_postcode
 
 REQUIRED = ("offence", "occurredFrom", "summary", "reportingOfficer", "location")
+LISTED = ("offence", "occurredFrom", "incidentNumber", "callReference", "reportingOfficer")
+"""The fields ``GET /crime-reports`` shows of each report (the whole one is at its own URL)."""
 ROLES = frozenset({"victim", "suspect", "witness", "informant"})
-KNOWN = frozenset({*REQUIRED, "occurredTo", "incidentNumber", "people", "modusOperandi", "property"})
+KNOWN = frozenset({
+    *REQUIRED, "occurredTo", "incidentNumber", "callReference", "people", "modusOperandi", "property",
+})  # fmt: skip
 
 
 def _datetime(value: Any) -> datetime | None:
@@ -127,6 +132,17 @@ def create_app(*, controls: SimControls | None = None, clock: Clock = london_now
         note(request, crime_reference=answer["crimeReference"], incident=report.get("incidentNumber"))
         location = f"/crime-reports/{answer['crimeReference']}"
         return JSONResponse(answer, status_code=201, headers={"Location": location})
+
+    @app.get("/crime-reports")
+    async def reports(
+        call_reference: str | None = Query(default=None, alias="callReference"),
+    ) -> dict[str, Any]:
+        found = [
+            {"crimeReference": ref, "status": r["status"], **{k: r["report"].get(k) for k in LISTED}}
+            for ref, r in sim.reports.items()
+            if call_reference is None or r["report"].get("callReference") == call_reference
+        ]
+        return {"reports": found}
 
     @app.get("/crime-reports/{reference}")
     async def report(reference: str) -> dict[str, Any]:

@@ -20,9 +20,12 @@ names are as the custody officer typed them (sometimes a nickname, a variant
 or a typo; sex and postcode sometimes lower case), taken from the shared world.
 
 Endpoints: ``GET /episodes``, ``GET /episodes/{custody_no}`` (the whole
-lifecycle as JSON), ``POST /_sim/generate {"count": n}`` (make n more
-episodes and write them out), and, with ``webhook_url`` set, each booking-in
-row is also POSTed as JSON (the same fields) to it.
+lifecycle as JSON), ``POST /episodes/{custody_no}/correct {"values": {...}}``
+(the officer corrects booking-in columns; the record is exported again),
+``POST /_sim/generate {"count": n, "omit": [...]}`` (make n more episodes,
+optionally with columns left blank, and write them out), and, with
+``webhook_url`` set, each booking-in row is also POSTed as JSON (the same
+fields) to it.
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from polestar.sims._clock import LONDON
 from polestar.sims._webhook import Outbox
 from polestar.sims.harness import SimControls, install_controls
 from polestar.sims.synthetic import EPOCH, Person, World
@@ -247,12 +251,47 @@ class CustodySimulator:
             self.outbox.put(dict(episode.row), key=episode.custody_no)
 
 
+OMITTABLE = frozenset(EPISODE_COLUMNS) - {"custody_no", "arrived", "recorded"}
+"""Booking-in columns an officer may leave blank (the record number and times are the system's)."""
+
+
 class GenerateIn(BaseModel):
     """``POST /_sim/generate``."""
 
     model_config = ConfigDict(extra="forbid")
 
     count: int = Field(default=1, ge=1, le=10_000)
+    omit: list[str] = Field(
+        default_factory=list,
+        description="Booking-in columns left blank in these episodes, as a hurried officer might.",
+        examples=[["dob"]],
+    )
+
+    @field_validator("omit")
+    @classmethod
+    def _omittable(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - OMITTABLE)
+        if unknown:
+            raise ValueError(f"cannot leave out {unknown}; columns that may be blank: {sorted(OMITTABLE)}")
+        return value
+
+
+class CorrectionIn(BaseModel):
+    """``POST /episodes/{custody_no}/correct``: booking-in columns corrected by the custody officer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    values: dict[str, str] = Field(
+        min_length=1, description="Column to its corrected value.", examples=[{"dob": "17/03/1994"}]
+    )
+
+    @field_validator("values")
+    @classmethod
+    def _correctable(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - OMITTABLE)
+        if unknown:
+            raise ValueError(f"cannot correct {unknown}; columns that may be corrected: {sorted(OMITTABLE)}")
+        return value
 
 
 def create_app(
@@ -285,9 +324,22 @@ def create_app(
             raise HTTPException(404, f"no custody record {custody_no}")
         return found.as_json()
 
+    @app.post("/episodes/{custody_no:path}/correct")
+    async def correct(custody_no: str, body: CorrectionIn) -> dict[str, Any]:
+        found = sim.episodes.get(custody_no)
+        if found is None:
+            raise HTTPException(404, f"no custody record {custody_no}")
+        found.row.update(body.values)
+        found.row["recorded"] = datetime.now(LONDON).strftime(_SECOND)
+        files = sim.write_extract([found])
+        sim.push([found])
+        return {"episode": custody_no, "files": [p.name for p in files]}
+
     @app.post("/_sim/generate", status_code=201)
     async def generate(body: GenerateIn) -> dict[str, Any]:
         made = sim.generate(body.count)
+        for episode in made:
+            episode.row.update(dict.fromkeys(body.omit, ""))
         files = sim.write_extract(made)
         sim.push(made)
         return {"episodes": [e.custody_no for e in made], "files": [p.name for p in files]}

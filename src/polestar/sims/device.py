@@ -89,6 +89,7 @@ class OfficerDevice:
         token: str | None = None,
         client: httpx.AsyncClient | None = None,
         reconnect_delay: float = 0.5,
+        last_event_id: str | None = None,
     ) -> None:
         self.device_id, self.call_sign, self.officer_id = device_id, call_sign, officer_id
         self.paths = paths or DevicePaths()
@@ -98,8 +99,13 @@ class OfficerDevice:
             headers["Authorization"] = f"Bearer {token}"
         self._client = client or httpx.AsyncClient(base_url=hub_url, headers=headers, timeout=10.0)
         self._sequences: dict[str, int] = {}
-        self._last_event_id: str | None = None
+        self._last_event_id = last_event_id
         self.sent: list[dict[str, Any]] = []
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The id of the last event seen on the dispatch stream (sent as ``Last-Event-ID`` on reconnect)."""
+        return self._last_event_id
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

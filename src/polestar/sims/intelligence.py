@@ -7,7 +7,9 @@ with another field is refused whole with 422 naming each one
 database does; without one, everything is taken. A repeat of an
 ``Idempotency-Key`` is acknowledged again without storing the batch twice.
 ``GET /feed/batches`` and ``GET /feed/records`` show what arrived;
-``GET /_sim/violations`` what was refused.
+``GET /_sim/violations`` what was refused. ``POST /_sim/agreement
+{"allowed_fields": [...]}`` puts an agreement's allow-list in place (null
+removes it), as the platform's side of a data-sharing agreement.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from polestar.sims._records import fields_not_allowed, problems_response
 from polestar.sims.harness import SimControls, install_controls, note
@@ -25,12 +28,24 @@ from polestar.sims.harness import SimControls, install_controls, note
 NOT_AGREED = "not accepted: outside the fields the data-sharing agreement allows"
 
 
+class AgreementIn(BaseModel):
+    """``POST /_sim/agreement``: the fields the data-sharing agreement allows (null: no allow-list)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    allowed_fields: list[str] | None = Field(
+        description="Dotted paths of the fields a record may hold.", examples=[["recordType", "surname"]]
+    )
+
+
 def create_app(
     *, controls: SimControls | None = None, allowed_fields: Iterable[str] | None = None
 ) -> FastAPI:
     """The intelligence platform simulator; ``allowed_fields`` turns on the allow-list."""
     controls = controls or SimControls("intelligence")
-    allowed = frozenset(allowed_fields) if allowed_fields is not None else None
+    agreement: dict[str, frozenset[str] | None] = {
+        "allowed": frozenset(allowed_fields) if allowed_fields is not None else None
+    }
     batches: list[dict[str, Any]] = []
     violations: list[dict[str, Any]] = []
     seen: dict[str, str] = {}
@@ -50,6 +65,7 @@ def create_app(
         key = request.headers.get("idempotency-key")
         if key and key in seen:
             return JSONResponse({"batch": seen[key], "records": len(records), "duplicate": True}, 202)
+        allowed = agreement["allowed"]
         if allowed is not None:
             extra = [
                 f"records[{i}].{f}" for i, r in enumerate(records) for f in fields_not_allowed(r, allowed)
@@ -66,6 +82,11 @@ def create_app(
             seen[key] = batch_id
         note(request, batch=batch_id, records=len(records))
         return JSONResponse({"batch": batch_id, "records": len(records)}, 202)
+
+    @app.post("/_sim/agreement")
+    async def set_agreement(body: AgreementIn) -> dict[str, Any]:
+        agreement["allowed"] = frozenset(body.allowed_fields) if body.allowed_fields is not None else None
+        return {"allowed_fields": sorted(agreement["allowed"]) if agreement["allowed"] is not None else None}
 
     @app.get("/feed/batches")
     async def list_batches() -> dict[str, Any]:

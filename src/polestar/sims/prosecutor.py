@@ -13,7 +13,11 @@ After ``decision_delay`` seconds ``GET /case-files/{ack}`` gives the decision:
 without a date of birth, no charge, a charge naming no defendant, no MG5
 summary). A corrected file is resubmitted under the same URN with a higher
 version; the same or a lower version is 409. ``GET /cases/{urn}`` lists
-every version and its decision.
+every version and its decision. With ``review_on_receipt`` a file with
+reasons to reject is refused at once with 422 and the reasons (the
+gateway's negative acknowledgement); such a version was never received, and
+may be sent again corrected. A repeated ``Idempotency-Key`` with the same
+body gets the first answer again.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
-from polestar.sims._records import problems_response
+from polestar.sims._records import IdempotencyKeys, problems_response
 from polestar.sims.harness import SimControls, install_controls, note
 
 
@@ -59,10 +63,12 @@ class Submission:
     received: float
     reasons: list[str]
     case_file: dict[str, Any] = field(repr=False)
+    refused: bool = False
+    """Rejected on receipt (``review_on_receipt``): decided at once, and never counted as received."""
 
     def as_json(self, now: float, delay: float) -> dict[str, Any]:
         """The submission as ``GET /case-files/{ack}`` shows it."""
-        decided = now >= self.received + delay
+        decided = self.refused or now >= self.received + delay
         body: dict[str, Any] = {"acknowledgementId": self.ack, "urn": self.urn, "version": self.version}
         if not decided:
             return {**body, "status": "RECEIVED"}
@@ -71,11 +77,39 @@ class Submission:
         return {**body, "status": "ACCEPTED"}
 
 
-def create_app(*, controls: SimControls | None = None, decision_delay: float = 0.5) -> FastAPI:
-    """The prosecutor gateway simulator; decisions appear ``decision_delay`` seconds after receipt."""
+def _refusal(case_file: Any, cases: dict[str, list[Submission]]) -> Response | None:
+    """Why ``case_file`` cannot be taken at all (not a case file, no URN, a stale version), or None."""
+    if not isinstance(case_file, dict):
+        return problems_response([("$", "the body must be a case file object")])
+    problems = [(f, "is required") for f in ("urn", "version") if case_file.get(f) in (None, "")]
+    if problems:
+        return problems_response(problems)
+    urn, version = str(case_file["urn"]), case_file["version"]
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        return problems_response([("version", "must be a whole number from 1")])
+    previous = [c for c in cases.get(urn, []) if not c.refused]
+    if previous and version <= previous[-1].version:
+        latest = previous[-1].version
+        return JSONResponse(
+            {"detail": f"case {urn} already has version {latest}; resubmit with a higher version"},
+            status_code=409,
+        )
+    return None
+
+
+def create_app(
+    *, controls: SimControls | None = None, decision_delay: float = 0.5, review_on_receipt: bool = False
+) -> FastAPI:
+    """The prosecutor gateway simulator; decisions appear ``decision_delay`` seconds after receipt.
+
+    With ``review_on_receipt`` a case file with reasons to reject is refused at once (422 with
+    the reasons, as a gateway's validation gives a negative acknowledgement); it is listed under
+    its case as ``REJECTED`` but was never received, so it may be sent again under the same version.
+    """
     controls = controls or SimControls("prosecutor")
     submissions: dict[str, Submission] = {}
     cases: dict[str, list[Submission]] = {}
+    keys = IdempotencyKeys()
     app = FastAPI(title="Prosecutor gateway simulator", description=__doc__)
     install_controls(app, controls)
     app.state.submissions = submissions
@@ -86,31 +120,39 @@ def create_app(*, controls: SimControls | None = None, decision_delay: float = 0
             case_file = await request.json()
         except ValueError:
             return problems_response([("$", "the body is not JSON")], status=400)
-        if not isinstance(case_file, dict):
-            return problems_response([("$", "the body must be a case file object")])
-        problems = [(f, "is required") for f in ("urn", "version") if case_file.get(f) in (None, "")]
-        if problems:
-            return problems_response(problems)
+        key = request.headers.get("idempotency-key")
+        replay = keys.replay(key, case_file)
+        if replay is not None:
+            return replay
+        refusal = _refusal(case_file, cases)
+        if refusal is not None:
+            return refusal
         urn, version = str(case_file["urn"]), case_file["version"]
-        if not isinstance(version, int) or version < 1:
-            return problems_response([("version", "must be a whole number from 1")])
-        previous = cases.get(urn, [])
-        if previous and version <= previous[-1].version:
-            latest = previous[-1].version
-            return JSONResponse(
-                {"detail": f"case {urn} already has version {latest}; resubmit with a higher version"},
-                status_code=409,
-            )
         ack = f"ACK-{len(submissions) + 1:06d}"
-        submission = Submission(ack, urn, version, time.monotonic(), review(case_file), case_file)
+        reasons = review(case_file)
+        refused = review_on_receipt and bool(reasons)
+        submission = Submission(ack, urn, version, time.monotonic(), reasons, case_file, refused=refused)
         submissions[ack] = submission
         cases.setdefault(urn, []).append(submission)
-        note(request, urn=urn, version=version, acknowledgement=ack)
-        return JSONResponse(
-            {"acknowledgementId": ack, "status": "RECEIVED"},
-            status_code=202,
-            headers={"Location": f"/case-files/{ack}"},
+        note(
+            request,
+            urn=urn,
+            version=version,
+            acknowledgement=ack,
+            **({"refused": reasons} if refused else {}),
         )
+        if refused:
+            answer = {
+                "acknowledgementId": ack,
+                "status": "REJECTED",
+                "reasons": reasons,
+                "detail": f"case file {urn} version {version} rejected: {'; '.join(reasons)}",
+            }
+            keys.remember(key, case_file, 422, answer)
+            return JSONResponse(answer, status_code=422)
+        answer = {"acknowledgementId": ack, "status": "RECEIVED"}
+        keys.remember(key, case_file, 202, answer)
+        return JSONResponse(answer, status_code=202, headers={"Location": f"/case-files/{ack}"})
 
     @app.get("/case-files/{ack}")
     async def decision(ack: str) -> dict[str, Any]:

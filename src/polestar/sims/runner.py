@@ -29,16 +29,18 @@ SIM_ORDER = (
 
 
 def build_apps(world: World, data_dir: Path, *, hub_url: str | None = None) -> dict[str, Any]:
-    """Every simulator's app over ``world``; files go under ``data_dir``; CAD events to ``hub_url``."""
+    """Every simulator's app over ``world``; files under ``data_dir``; CAD events and calls to ``hub_url``."""
     return {
         "pnc": pnc.create_app(world),
         "cad": cad.create_app(world, webhook_url=f"{hub_url}/ingest/cad" if hub_url else None),
-        "call-handling": calls.create_app(world),
+        "call-handling": calls.create_app(
+            world, webhook_url=f"{hub_url}/ingest/call-handling" if hub_url else None
+        ),
         "crime-recording": crime.create_app(),
         "custody": custody.create_app(world, folder=data_dir / "custody", initial=20),
         "warehouse": warehouse.create_app(data_dir / "warehouse"),
         "footwear": footwear.create_app(),
-        "prosecutor": prosecutor.create_app(decision_delay=2.0),
+        "prosecutor": prosecutor.create_app(decision_delay=2.0, review_on_receipt=True),
         "intelligence": intelligence.create_app(),
     }
 

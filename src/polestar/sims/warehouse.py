@@ -10,8 +10,9 @@ Each manifest found is checked: the data file is there, its size and SHA-256
 match, and it holds the number of records stated (CSV rows after the header,
 JSON Lines lines, a JSON array's items). A good batch moves to ``loaded/``,
 a bad one to ``rejected/`` beside ``<file>.reason.json``, and either way it
-is recorded (``GET /batches``). A data file whose manifest has not arrived
-yet is left alone: the manifest is written last.
+is recorded (``GET /batches``); the records of loaded batches are queryable
+as the warehouse's tables would be (``GET /records?batch=``). A data file
+whose manifest has not arrived yet is left alone: the manifest is written last.
 """
 
 from __future__ import annotations
@@ -46,6 +47,17 @@ def count_records(data: bytes, fmt: str) -> int:
     raise ValueError(f"format {fmt!r} is not one the warehouse loads (csv, jsonl, json)")
 
 
+def read_records(data: bytes, fmt: str) -> list[Any]:
+    """The records of a good batch file (CSV rows as column-to-text objects)."""
+    text = data.decode("utf-8")
+    if fmt == "csv":
+        return list(csv.DictReader(io.StringIO(text)))
+    if fmt == "jsonl":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    value = json.loads(text)
+    return value if isinstance(value, list) else [value]
+
+
 def check_batch(data: bytes, manifest: dict[str, Any]) -> list[str]:
     """What is wrong with a batch against its manifest (empty when it is good)."""
     problems = []
@@ -71,6 +83,8 @@ class WarehouseSink:
         self.folder = folder
         self.poll_interval = poll_interval
         self.batches: list[dict[str, Any]] = []
+        self.records: list[dict[str, Any]] = []
+        """Every record loaded, as ``{"batch": file, "record": ...}``, oldest first."""
         self._task: asyncio.Task[None] | None = None
 
     def scan(self) -> list[dict[str, Any]]:
@@ -89,6 +103,9 @@ class WarehouseSink:
             manifest = json.loads(manifest_path.read_bytes())
         except ValueError as exc:
             problems.append(f"manifest is not JSON: {exc}")
+        if not isinstance(manifest, dict) or (not manifest and not problems):
+            problems.append("manifest is not a JSON object describing the batch")
+            manifest = {}
         if not data_path.exists():
             problems.append("data file is missing")
         elif manifest:
@@ -96,6 +113,9 @@ class WarehouseSink:
                 problems.append(f"file: manifest names {manifest.get('file')!r}")
             problems += check_batch(data_path.read_bytes(), manifest)
         verdict = "rejected" if problems else "loaded"
+        if not problems:
+            data = data_path.read_bytes()
+            self.records += [{"batch": name, "record": r} for r in read_records(data, manifest["format"])]
         target = self.folder / verdict
         target.mkdir(exist_ok=True)
         if data_path.exists():
@@ -152,6 +172,10 @@ def create_app(folder: Path, *, controls: SimControls | None = None, poll_interv
             if entry["file"] == name:
                 return entry
         raise HTTPException(404, f"no batch {name}")
+
+    @app.get("/records")
+    async def records(batch: str | None = None) -> dict[str, Any]:
+        return {"records": [r for r in sink.records if batch is None or r["batch"] == batch]}
 
     @app.post("/_sim/scan")
     async def scan() -> dict[str, Any]:

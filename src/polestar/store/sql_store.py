@@ -267,6 +267,7 @@ class SqliteStore(SqlStore):
         hooks: ErasureHooks | None = None,
         source_priority: Mapping[str, int] | None = None,
         on_erasure: ErasureCallback | None = None,
+        on_merge: MergeCallback | None = None,
     ) -> None:
         self.path = path
         super().__init__(
@@ -274,6 +275,7 @@ class SqliteStore(SqlStore):
             hooks=hooks,
             source_priority=source_priority,
             on_erasure=on_erasure,
+            on_merge=on_merge,
         )
 
     async def start(self) -> None:
@@ -306,6 +308,7 @@ class PostgresStore(SqlStore):
         hooks: ErasureHooks | None = None,
         source_priority: Mapping[str, int] | None = None,
         on_erasure: ErasureCallback | None = None,
+        on_merge: MergeCallback | None = None,
     ) -> None:
         self.schema = schema
         super().__init__(
@@ -313,6 +316,7 @@ class PostgresStore(SqlStore):
             hooks=hooks,
             source_priority=source_priority,
             on_erasure=on_erasure,
+            on_merge=on_merge,
         )
 
     def _begin(self, conn: Connection, *, write: bool) -> None:
@@ -321,16 +325,23 @@ class PostgresStore(SqlStore):
             conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
-def open_store(url: str, *, schema: str | None = None, hooks: ErasureHooks | None = None) -> SqlStore:
+def open_store(
+    url: str,
+    *,
+    schema: str | None = None,
+    hooks: ErasureHooks | None = None,
+    on_erasure: ErasureCallback | None = None,
+    on_merge: MergeCallback | None = None,
+) -> SqlStore:
     """The store for a hub's store URL (``HubConfig.store_url``): SQLite file or PostgreSQL."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise ValueError("the store needs a SQLite file, not an in-memory database")
-        return SqliteStore(Path(parsed.database), hooks=hooks)
+        return SqliteStore(Path(parsed.database), hooks=hooks, on_erasure=on_erasure, on_merge=on_merge)
     if backend == "postgresql":
-        return PostgresStore(url, schema=schema, hooks=hooks)
+        return PostgresStore(url, schema=schema, hooks=hooks, on_erasure=on_erasure, on_merge=on_merge)
     raise ValueError(f"no store for {backend!r} URLs; use sqlite:///FILE or postgresql://...")
 
 

@@ -36,6 +36,14 @@ bus retries; the store then reports the event as a duplicate, so a recorder that
 is not told again (known gap: a collection lost that way shows only on the bus's side).
 """
 
+AfterApply = Callable[[Envelope, ApplyResult], Awaitable[None]]
+"""Told of every applied event, whatever the outcome (duplicates too): keeps derived data current.
+
+Search keys and entity resolution hang here. It must be idempotent: it runs
+again for a redelivered event whose earlier attempt failed after the commit.
+Raising fails the delivery, which the bus retries (and dead-letters in the end).
+"""
+
 DEFAULT_GROUP = "store-writer"
 DEFAULT_SUBJECTS = (">",)
 _CHANGES = frozenset({Outcome.CREATED, Outcome.UPDATED})
@@ -51,6 +59,10 @@ class StoreWriter:
         subjects: subject filters of the events to store.
         concurrency: events applied at once; events of one partition key stay in order.
         on_applied: told of each event that created or updated a record (default: nobody).
+        after_apply: told of every applied event, after ``on_applied`` (default: nobody).
+        pole_only: acknowledge, without storing, events that carry no ``dataschema`` (notices
+            and requests that are not POLE records); an event that names a schema and does
+            not fit it is still dead-lettered.
     """
 
     def __init__(
@@ -64,6 +76,8 @@ class StoreWriter:
         max_attempts: int = 5,
         ack_wait: float = 30.0,
         on_applied: AppliedRecorder | None = None,
+        after_apply: AfterApply | None = None,
+        pole_only: bool = False,
     ) -> None:
         self.bus = bus
         self.store = store
@@ -76,9 +90,19 @@ class StoreWriter:
         )
         self.concurrency = concurrency
         self.on_applied = on_applied
+        self.after_apply = after_apply
+        self.pole_only = pole_only
+        self.skipped = 0
+        """Events acknowledged without storing (``pole_only``)."""
 
-    async def handle(self, envelope: Envelope) -> ApplyResult:
-        """Apply one event; ``Reject`` (dead-letter) if it carries nothing the store can hold."""
+    async def handle(self, envelope: Envelope) -> ApplyResult | None:
+        """Apply one event; ``Reject`` (dead-letter) if it carries nothing the store can hold.
+
+        None if ``pole_only`` and the event names no schema (acknowledged, not stored).
+        """
+        if self.pole_only and envelope.dataschema is None:
+            self.skipped += 1
+            return None
         try:
             result = await self.store.apply(envelope)
         except NotAnEntity as exc:
@@ -86,6 +110,8 @@ class StoreWriter:
         log.debug("stored %s %s v%s: %s", result.kind, result.entity_id, result.version, result.outcome)
         if self.on_applied is not None and result.outcome in _CHANGES:
             await self.on_applied(envelope, result)
+        if self.after_apply is not None:
+            await self.after_apply(envelope, result)
         return result
 
     async def _handle(self, envelope: Envelope) -> None:

@@ -95,9 +95,8 @@ def apply_event(
             conn, envelope, entity=entity, row=row, changes=changes, priority=priority, now=now
         )
     conn.execute(
-        update(applied_messages)
-        .where(applied_messages.c.message_id == envelope.id)
-        .values(outcome=result.outcome.value)
+        update(applied_messages).where(applied_messages.c.message_id == envelope.id),
+        {"outcome": result.outcome.value},
     )
     return result
 
@@ -106,27 +105,34 @@ def _write_claims(conn: Connection, entity_id: str, changes: ClaimChanges) -> No
     fp = field_provenance
     for path, system in changes.withdraw:
         conn.execute(delete(fp).where(fp.c.entity_id == entity_id, fp.c.path == path, fp.c.system == system))
+    if not changes.upsert:
+        return
+    # Parameters rather than .values(...): the statements compile once and are cached.
     for claim in changes.upsert:
         conn.execute(
             delete(fp).where(
                 fp.c.entity_id == entity_id, fp.c.path == claim.path, fp.c.system == claim.system
             )
         )
-        conn.execute(
-            fp.insert().values(
-                entity_id=entity_id,
-                path=claim.path,
-                system=claim.system,
-                value=claim.value,
-                organisation=claim.organisation,
-                reference=claim.reference,
-                observed_at=claim.observed_at,
-                recorded_at=claim.recorded_at,
-                version=claim.version,
-                marking=claim.marking,
-                message_id=claim.message_id,
-            )
-        )
+    conn.execute(
+        fp.insert(),
+        [
+            {
+                "entity_id": entity_id,
+                "path": claim.path,
+                "system": claim.system,
+                "value": claim.value,
+                "organisation": claim.organisation,
+                "reference": claim.reference,
+                "observed_at": claim.observed_at,
+                "recorded_at": claim.recorded_at,
+                "version": claim.version,
+                "marking": claim.marking,
+                "message_id": claim.message_id,
+            }
+            for claim in changes.upsert
+        ],
+    )
 
 
 def _write_current(
@@ -155,10 +161,10 @@ def _write_current(
         "updated_at": now,
     }
     if row is None:
-        conn.execute(entities.insert().values(id=entity.id, kind=kind, created_at=now, **values))
+        conn.execute(entities.insert(), {"id": entity.id, "kind": kind, "created_at": now, **values})
         operation = Operation.CREATED
     else:
-        conn.execute(update(entities).where(entities.c.id == entity.id).values(**values))
+        conn.execute(update(entities).where(entities.c.id == entity.id), values)
         operation = Operation.UPDATED
     record_history(
         conn,
@@ -197,36 +203,38 @@ def record_history(
     ev = entity_versions
     last = conn.execute(select(func.max(ev.c.seq)).where(ev.c.entity_id == entity_id)).scalar()
     conn.execute(
-        ev.insert().values(
-            entity_id=entity_id,
-            seq=(last or 0) + 1,
-            version=version,
-            operation=operation.value,
-            document=document,
-            changed_fields=list(changed),
-            actor=actor,
-            message_id=message_id,
-            correlation_id=correlation_id,
-            reason=reason,
-            recorded_at=now,
-        )
+        ev.insert(),
+        {
+            "entity_id": entity_id,
+            "seq": (last or 0) + 1,
+            "version": version,
+            "operation": operation.value,
+            "document": document,
+            "changed_fields": list(changed),
+            "actor": actor,
+            "message_id": message_id,
+            "correlation_id": correlation_id,
+            "reason": reason,
+            "recorded_at": now,
+        },
     )
 
 
 def _project_link(conn: Connection, link: Link) -> None:
     conn.execute(delete(links).where(links.c.id == link.id))
     conn.execute(
-        links.insert().values(
-            id=link.id,
-            role=link.role.value,
-            from_kind=link.from_ref.type.value,
-            from_id=link.from_ref.id,
-            to_kind=link.to_ref.type.value,
-            to_id=link.to_ref.id,
-            valid_from=link.valid_from,
-            valid_to=link.valid_to,
-            marking=link.marking.label,
-            classification_rank=link.marking.classification.rank,
-            system=link.provenance.system,
-        )
+        links.insert(),
+        {
+            "id": link.id,
+            "role": link.role.value,
+            "from_kind": link.from_ref.type.value,
+            "from_id": link.from_ref.id,
+            "to_kind": link.to_ref.type.value,
+            "to_id": link.to_ref.id,
+            "valid_from": link.valid_from,
+            "valid_to": link.valid_to,
+            "marking": link.marking.label,
+            "classification_rank": link.marking.classification.rank,
+            "system": link.provenance.system,
+        },
     )

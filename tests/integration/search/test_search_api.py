@@ -1,4 +1,4 @@
-"""The search router on a bare FastAPI app: people, vehicles with wildcards, associates, pre-fill."""
+"""The search router on a bare FastAPI app: people, vehicles with wildcards, links, pre-fill."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from _search_helpers import T0, person, put
 from fastapi import FastAPI
 
 from polestar.model import Link, Location, Vehicle, to_envelope
-from polestar.search.api import create_search_router
+from polestar.search.api import SearchServices, create_search_router
+from polestar.search.place_index import PlaceIndex
 
 PROV = {"organisation": "01", "system": "pnc", "observed_at": T0, "recorded_at": T0}
 
@@ -44,10 +45,14 @@ async def client(indexed):
         )
         await store.apply(to_envelope(link, type="link.created", source="/connectors/test", actor="system:t"))
     await index.rebuild()
+    places = PlaceIndex(store.engine)
+    await places.start()
+    await places.rebuild()
     app = FastAPI()
-    app.include_router(create_search_router(store, index))
+    app.include_router(create_search_router(SearchServices(store, index, places)))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+    headers = {"X-Polestar-Actor": "user:pc1234"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test", headers=headers) as http:
         yield http
 
 
@@ -74,20 +79,26 @@ async def test_vehicle_search_takes_wildcards_and_filters(client):
     assert ford[0]["matched"] == ["registration", "make"]
 
 
-async def test_associates_within_hops(client):
-    response = await client.get("/search/associates/p1", params={"hops": 1})
-    assert {a["entity_id"] for a in response.json()["associates"]} == {"v1", "l1"}
-    assert (await client.get("/search/associates/nobody")).status_code == 404
+async def test_links_within_hops(client):
+    response = await client.get("/search/links/p1", params={"hops": 1})
+    assert {a["entity_id"] for a in response.json()["linked"]} == {"v1", "l1"}
+    assert (await client.get("/search/links/nobody")).status_code == 404
+
+
+async def test_a_search_without_an_actor_is_refused_naming_the_header(client):
+    response = await client.post("/search/vehicles", json={"make": "Ford"}, headers={"X-Polestar-Actor": ""})
+    assert response.status_code == 422
 
 
 async def test_prefill_returns_people_places_and_vehicles_ready_to_attach(client):
     body = {
         "people": [{"given": "Robert", "family": "Smith", "date_of_birth": "1985-06-14"}],
-        "vehicles": ["AB12CDE"],
+        "vehicles": [{"registration": "AB12CDE"}],
     }
     response = await client.post("/prefill", json=body)
     assert response.status_code == 200
     result = response.json()
-    assert result["people"][0]["matches"][0]["person_id"] == "p1"
-    assert result["people"][0]["places"] == ["l1"]
-    assert [v["vehicle_id"] for v in result["vehicles"]] == ["v1"]
+    [robert] = result["people"][0]["suggestions"]
+    assert robert["attach"] == {"type": "person", "id": "p1"}
+    assert {(r["entity_id"], r["kind"]) for r in robert["linked"]} == {("l1", "location"), ("v1", "vehicle")}
+    assert [v["attach"]["id"] for v in result["vehicles"][0]["suggestions"]] == ["v1"]

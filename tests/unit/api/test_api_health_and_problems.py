@@ -5,12 +5,14 @@ from fastapi import Request
 from polestar import __version__
 from polestar.api import PROBLEM_MEDIA_TYPE, create_app
 from polestar.config import ApiConfig, HubConfig
+from polestar.security.testing import auth_headers
 
 
 def client_for(app):
     # raise_app_exceptions=False: the 500 must reach the caller as a problem, as it would over HTTP.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://hub.test")
+    headers = auth_headers(app.state.hub.config)
+    return httpx.AsyncClient(transport=transport, base_url="http://hub.test", headers=headers)
 
 
 @pytest.fixture
@@ -44,6 +46,7 @@ async def test_ready_reports_each_component_once_started(hub):
             {"name": "api", "status": "ok"},
             {"name": "audit", "status": "ok"},
             {"name": "bus", "status": "ok"},
+            {"name": "store", "status": "ok"},
         ],
     }
 
@@ -59,6 +62,7 @@ async def test_not_ready_before_the_lifespan_has_started(tmp_path):
             {"name": "api", "status": "starting"},
             {"name": "audit", "status": "starting"},
             {"name": "bus", "status": "starting"},
+            {"name": "store", "status": "starting", "detail": "opening the store"},
         ],
     }
 

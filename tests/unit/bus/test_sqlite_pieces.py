@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 
 import pytest
@@ -90,3 +91,21 @@ def test_a_newer_schema_version_is_refused(tmp_path):
     with pytest.raises(BusError, match="schema version 99"):
         schema.create_schema(conn)
     conn.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"type": "Not A Type"}, "type"),
+        ({"classification": "BOGUS"}, "classification"),
+        ({"time": "yesterday"}, "time"),
+        ({"traceparent": "zz"}, "traceparent"),
+        ({"specversion": "2.0"}, "specversion"),
+    ],
+)
+def test_prepare_refuses_an_envelope_a_copy_made_invalid(change: dict[str, object], field: str):
+    good = Envelope(source="/tests", type="custody.detainee.released", data={"n": 1})
+    # pydantic warns when it serialises a string where a datetime belongs
+    warns = pytest.warns(UserWarning, match="serializ") if field == "time" else contextlib.nullcontext()
+    with warns, pytest.raises(PublishRefused, match=field):
+        prepare(good.model_copy(update=change), "custody.detainee.released", None, 1 << 20)

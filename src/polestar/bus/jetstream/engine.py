@@ -20,6 +20,7 @@ from polestar.bus.contract import (
     Consumer,
     ConsumerSpec,
     DeadLetter,
+    Delivery,
     PublishAck,
     RequestHandler,
     Responder,
@@ -160,6 +161,20 @@ class JetStreamEngine:
                     future.cancel()
                 raise
         return [PublishAck(sequence=a.seq, duplicate=bool(a.duplicate)) for a in acks]
+
+    async def forward(
+        self, items: Sequence[tuple[Envelope, str | None]], deliveries: Sequence[Delivery]
+    ) -> list[PublishAck]:
+        """Publish ``items``, then ``ack`` ``deliveries``: a crash between redelivers the inputs."""
+        acks = await self.publish_many(items)
+        await self.ack_many(deliveries)
+        return acks
+
+    async def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        """``ack`` each delivery; JetStream acknowledges messages one by one, without waiting."""
+        self._check_open()
+        for delivery in deliveries:
+            await delivery.ack()
 
     # --- consuming ------------------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 
+import orjson
+
 from polestar.bus.sqlite.rows import (
     BLOCKED,
     Claimed,
@@ -32,7 +34,7 @@ from polestar.bus.sqlite.rows import (
 )
 from polestar.errors import BusError
 
-SCAN_PAGE = 256
+SCAN_PAGE = 1024
 SCAN_MAX = 8192
 """Most stream rows one claim looks at, so one transaction never runs long."""
 
@@ -74,6 +76,8 @@ def claim(conn: sqlite3.Connection, rules: GroupRules, max_messages: int) -> Cla
     _claim_due(conn, rules, limit=max_messages, token=token, at=at, claimed=claimed)
     if len(claimed) < max_messages:
         _claim_new(conn, rules, limit=max_messages, token=token, at=at, claimed=claimed)
+    if claimed:
+        return ClaimResult(claimed, None)  # the member has work; it asks again when it is done
     (next_ready,) = conn.execute(
         "SELECT min(ready_at) FROM pending WHERE grp = ? AND ready_at < ?", (rules.group, BLOCKED)
     ).fetchone()
@@ -83,10 +87,12 @@ def claim(conn: sqlite3.Connection, rules: GroupRules, max_messages: int) -> Cla
 _DUE = """
 SELECT p.seq, p.pkey, p.attempt, p.token, p.history,
        coalesce(p.subject, m.subject), coalesce(p.body, m.body), coalesce(p.published_at, m.published_at)
-FROM pending p LEFT JOIN messages m ON m.seq = p.seq
+FROM pending p INDEXED BY pending_ready LEFT JOIN messages m ON m.seq = p.seq
 WHERE p.grp = ? AND p.ready_at <= ?
 ORDER BY p.seq LIMIT ?
 """
+# INDEXED BY: left to itself SQLite walks the primary key for the ORDER BY, visiting every
+# message in flight on each claim; the index finds the few that are due, which are then sorted.
 
 
 def _claim_due(
@@ -128,16 +134,18 @@ def _claim_new(
     at: float,
     claimed: list[Claimed],
 ) -> None:
-    row = conn.execute("SELECT cursor FROM groups WHERE name = ?", (rules.group,)).fetchone()
+    row = conn.execute(
+        "SELECT cursor, (SELECT coalesce(max(seq), 0) FROM messages) FROM groups WHERE name = ?",
+        (rules.group,),
+    ).fetchone()
     if row is None:
         raise BusError(f"consumer group {rules.group!r} does not exist")
-    start = row[0]
-    (newest,) = conn.execute("SELECT coalesce(max(seq), 0) FROM messages").fetchone()
+    start, newest = row
     # The cursor moves past whatever this claim looks at, so look at no more than SCAN_MAX.
     end = min(newest, start + SCAN_MAX)
     if end <= start:
         return
-    leased: list[tuple[str, int, str | None, int, float, str]] = []
+    leased: list[tuple[int, str | None]] = []
     queued: list[tuple[str, int, str | None, int, float]] = []
     last = _scan(
         conn,
@@ -148,12 +156,10 @@ def _claim_new(
         claimed=claimed,
         leased=leased,
         queued=queued,
-        lease=(at + rules.ack_wait, token),
+        token=token,
     )
     if leased:
-        conn.executemany(
-            "INSERT INTO pending (grp, seq, pkey, attempt, ready_at, token) VALUES (?, ?, ?, ?, ?, ?)", leased
-        )
+        conn.execute(_LEASE, (rules.group, at + rules.ack_wait, token, _json(leased)))
     if queued:
         conn.executemany(
             "INSERT INTO pending (grp, seq, pkey, attempt, ready_at) VALUES (?, ?, ?, ?, ?)", queued
@@ -170,24 +176,24 @@ def _scan(
     end: int,
     limit: int,
     claimed: list[Claimed],
-    leased: list[tuple[str, int, str | None, int, float, str]],
+    leased: list[tuple[int, str | None]],
     queued: list[tuple[str, int, str | None, int, float]],
-    lease: tuple[float, str],
+    token: str,
 ) -> int:
     """Look at the group's messages after ``start`` up to ``end``; return how far it got.
 
     Fills ``claimed`` and the rows to insert (``leased``, ``queued``) in place.
     """
-    ready_at, token = lease
     globs = _globs(rules.filters)
     query = _scan_query(len(globs))
+    exact = _globs_exact(rules.filters)
     page_size = min(SCAN_PAGE, max(limit + 1, 16))
     keys_leased: set[str] = set()
     last = after = start
     while True:
         page = conn.execute(query, (after, end, *globs, page_size)).fetchall()
         for seq, subject, key, body, published_at in page:
-            if not rules.matches(subject):
+            if not exact and not rules.matches(subject):
                 continue  # a '*' filter: GLOB only narrowed it down
             if rules.ordered and key is not None and (key in keys_leased or _key_waiting(conn, rules, key)):
                 queued.append((rules.group, seq, key, 0, BLOCKED))
@@ -195,7 +201,7 @@ def _scan(
                 continue
             if len(claimed) >= limit:
                 return last
-            leased.append((rules.group, seq, key, 1, ready_at, token))
+            leased.append((seq, key))
             if rules.ordered and key is not None:
                 keys_leased.add(key)
             claimed.append(Claimed(StoredMessage(seq, subject, key, body, published_at), 1, token))
@@ -203,6 +209,18 @@ def _scan(
         if len(page) < page_size:
             return end  # every row up to ``end`` has been looked at
         after = page[-1][0]
+
+
+# One statement for the whole batch: SQLite walks the list itself, where executemany would
+# hand each row across (and give up and take back the GIL for each, behind the event loop).
+_LEASE = """
+INSERT INTO pending (grp, seq, pkey, attempt, ready_at, token)
+SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), 1, ?, ? FROM json_each(?)
+"""
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value).decode()
 
 
 @lru_cache(maxsize=16)
@@ -225,6 +243,12 @@ def _globs(filters: tuple[str, ...]) -> tuple[str, ...]:
     if ">" in filters:
         return ()
     return tuple(".".join(_GLOB_OF.get(t, t) for t in pattern.split(".")) for pattern in filters)
+
+
+@lru_cache(maxsize=256)
+def _globs_exact(filters: tuple[str, ...]) -> bool:
+    """True when ``_globs`` passes exactly the subjects ``filters`` match (no ``*`` token)."""
+    return not any(token == "*" for pattern in filters for token in pattern.split("."))
 
 
 _GLOB_OF = {">": "?*", "*": "*"}
@@ -259,14 +283,17 @@ AckItem = tuple[GroupRules, int, str, str | None]
 
 def ack_many(conn: sqlite3.Connection, items: list[AckItem]) -> list[None]:
     """Acknowledge many deliveries at once: one statement for every unordered one."""
-    plain: list[tuple[str, int, str]] = []
+    plain: dict[tuple[str, str], list[int]] = {}  # by group and lease: one fetch's deliveries
     for rules, seq, token, key in items:
         if rules.ordered and key is not None:
             ack(conn, rules, seq=seq, token=token, key=key)
         else:
-            plain.append((rules.group, seq, token))
-    if plain:
-        conn.executemany("DELETE FROM pending WHERE grp = ? AND seq = ? AND token = ?", plain)
+            plain.setdefault((rules.group, token), []).append(seq)
+    for (group, token), seqs in plain.items():
+        conn.execute(
+            "DELETE FROM pending WHERE grp = ? AND token = ? AND seq IN (SELECT value FROM json_each(?))",
+            (group, token, _json(seqs)),
+        )
     return [None] * len(items)
 
 

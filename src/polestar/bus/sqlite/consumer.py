@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Sequence
 
 from pydantic import ValidationError
 
@@ -13,7 +14,7 @@ from polestar.bus.sqlite import claims
 from polestar.bus.sqlite.admin import rules_of
 from polestar.bus.sqlite.core import BusCore
 from polestar.bus.sqlite.rows import Claimed, now
-from polestar.errors import BusClosed
+from polestar.errors import BusClosed, BusError
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +43,22 @@ class SqliteDelivery:
 
     async def ack(self) -> None:
         """Done: the group will not see this message again."""
-        if self._begin_settle():
-            rules = self._consumer.rules
+        item = self.take_ack()
+        if item is not None:
             core = self._consumer.core
-            acks = core.ordered_acks if rules.ordered else core.acks
-            await acks.submit([(rules, self._seq, self._token, self._key)])
+            acks = core.ordered_acks if item[0].ordered else core.acks
+            await acks.submit([item])
+
+    def take_ack(self) -> claims.AckItem | None:
+        """Mark this delivery settled and say what to delete, or None if it was settled already."""
+        if not self._begin_settle():
+            return None
+        return (self._consumer.rules, self._seq, self._token, self._key)
+
+    @property
+    def core(self) -> BusCore:
+        """The engine this delivery came from."""
+        return self._consumer.core
 
     async def nack(self, reason: str, *, delay: float | None = None) -> None:
         """Failed: redeliver after ``delay`` or the group's backoff; dead-letter when exhausted."""
@@ -179,3 +191,19 @@ class SqliteConsumer:
             self._unsettled.add((item.token, item.message.seq))
             deliveries.append(SqliteDelivery(self, message, item.attempt, item.token))
         return deliveries
+
+
+def take_acks(core: BusCore, deliveries: Sequence[Delivery]) -> list[claims.AckItem]:
+    """Settle ``deliveries`` as acknowledged and return what the writer must delete.
+
+    Every one must come from the engine owning ``core``; that is checked before any
+    is marked settled, so a refused batch leaves them all as they were.
+    """
+    mine: list[SqliteDelivery] = []
+    for delivery in deliveries:
+        if not isinstance(delivery, SqliteDelivery) or delivery.core is not core:
+            raise BusError(
+                f"cannot settle a {type(delivery).__name__} here: it is not a delivery of this SQLite engine"
+            )
+        mine.append(delivery)
+    return [item for item in (delivery.take_ack() for delivery in mine) if item is not None]

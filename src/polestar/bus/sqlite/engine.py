@@ -4,6 +4,8 @@ Everything that writes (publishes, claims, settlements, rewinds, retention)
 goes through ``GroupCommitWriter`` so it shares transactions and fsyncs;
 everything that only reads (``read``, ``stats``, dead-letter listings) uses a
 second connection, which WAL lets run beside the writer without blocking it.
+A third, on its own thread, copies the WAL back into the file (``checkpoint``)
+so no commit waits for that.
 
 Several processes may open the same file. SQLite's write lock serialises their
 transactions, a claim leases a message inside one, and each process looks for
@@ -30,17 +32,19 @@ from polestar.bus.contract import (
     BusStats,
     ConsumerSpec,
     DeadLetter,
+    Delivery,
     PublishAck,
     RequestHandler,
     check_filter,
 )
 from polestar.bus.sqlite import admin, queries, schema
+from polestar.bus.sqlite.checkpoint import Checkpointer
 from polestar.bus.sqlite.claims import GroupRules
 from polestar.bus.sqlite.coalescer import Coalescer
-from polestar.bus.sqlite.consumer import SqliteConsumer
+from polestar.bus.sqlite.consumer import SqliteConsumer, take_acks
 from polestar.bus.sqlite.core import BusCore, WakeSignal
 from polestar.bus.sqlite.dedupe import DedupeMemory
-from polestar.bus.sqlite.publishing import insert_messages, prepare
+from polestar.bus.sqlite.publishing import forward, insert_messages, prepare
 from polestar.bus.sqlite.requests import LocalRequests, LocalResponder
 from polestar.bus.sqlite.rows import Outgoing, to_timestamp
 from polestar.bus.sqlite.writer import GroupCommitWriter
@@ -75,6 +79,7 @@ class SqliteEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._coalescer: Coalescer[Outgoing, PublishAck] | None = None
         self._dedupe: DedupeMemory | None = None
+        self._checkpointer: Checkpointer | None = None
         self._closed = False
 
     async def __aenter__(self) -> Self:
@@ -97,14 +102,17 @@ class SqliteEngine:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         signal = WakeSignal()
         self._dedupe = DedupeMemory(self.config.retention.dedupe_window)
+        checkpoint_connection = functools.partial(schema.connect, self.path, self.config.synchronous)
+        self._checkpointer = Checkpointer(checkpoint_connection)
         writer = GroupCommitWriter(
             self._open_writer,
             max_batch=self.config.group_commit_max,
             delay=self.config.group_commit_delay,
             on_commit=signal.notify,
-            listeners=(self._dedupe,),
+            listeners=(self._dedupe, self._checkpointer),
         )
         await asyncio.to_thread(writer.start)
+        self._checkpointer.start()
         self._reader = await asyncio.to_thread(schema.connect, self.path, self.config.synchronous)
         self._loop = asyncio.get_running_loop()
         self._core = BusCore(writer, signal, self.config.poll_interval)
@@ -126,6 +134,8 @@ class SqliteEngine:
         self._requests.clear()
         core.signal.notify()
         await asyncio.to_thread(core.writer.stop)
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
         await asyncio.to_thread(self._close_reader)
 
     def notify_threadsafe(self) -> None:
@@ -158,6 +168,38 @@ class SqliteEngine:
         if not prepared:
             return []
         return await self._publishes(core).submit(prepared)
+
+    async def forward(
+        self, items: Sequence[tuple[Envelope, str | None]], deliveries: Sequence[Delivery]
+    ) -> list[PublishAck]:
+        """Publish ``items`` and ``ack`` ``deliveries`` in one transaction: both happen, or neither."""
+        core = self._require()
+        retention = self.config.retention
+        prepared = [
+            prepare(envelope, subject, None, retention.max_message_bytes) for envelope, subject in items
+        ]
+        acks = take_acks(core, deliveries)
+        if not prepared and not acks:
+            return []
+        op = functools.partial(
+            forward,
+            items=prepared,
+            acks=acks,
+            dedupe_window=retention.dedupe_window,
+            max_messages=retention.max_messages,
+            memory=self._dedupe,
+        )
+        published = await core.run(op, wakes=True)
+        core.remember(prepared, published)
+        return published
+
+    async def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        """``ack`` every delivery in one write; deliveries already settled are skipped, as by ``ack``."""
+        core = self._require()
+        acks = take_acks(core, deliveries)
+        if acks:
+            ordered = any(rules.ordered for rules, _, _, _ in acks)
+            await (core.ordered_acks if ordered else core.acks).submit(acks)
 
     def _publishes(self, core: BusCore) -> Coalescer[Outgoing, PublishAck]:
         if self._coalescer is None:

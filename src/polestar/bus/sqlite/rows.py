@@ -79,7 +79,7 @@ class Claimed(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
-    """What a claim found, and when (epoch seconds) something may next become ready."""
+    """What a claim found and, when it found nothing, when (epoch seconds) something may become ready."""
 
     claimed: list[Claimed]
     next_ready: float | None

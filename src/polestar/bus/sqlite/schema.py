@@ -28,6 +28,9 @@ BUSY_TIMEOUT_MS = 10_000
 WAL_AUTOCHECKPOINT_PAGES = 8000
 """WAL pages (4 KiB each) before SQLite copies them back into the database file."""
 
+CACHE_KIB = 32 * 1024
+"""Page cache of each bus connection, KiB (grown only as pages are used)."""
+
 _DDL = """
 CREATE TABLE IF NOT EXISTS messages (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -100,11 +103,15 @@ def connect(path: Path, synchronous: SqliteSynchronous) -> sqlite3.Connection:
     # Checkpoint less often than the default 1000 pages: a page dirtied by many commits
     # (the pending indexes are hot) is then copied back to the file once, not each time.
     conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+    # A consumer reads what was published moments ago; with SQLite's 2 MiB default a
+    # backlog of a few thousand messages already reads every page back from the WAL file.
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     return conn
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
     """Create the tables if missing; safe to run from several processes at once."""
+    _check_json(conn)
     conn.execute("BEGIN IMMEDIATE")
     try:
         for statement in _DDL.split(";"):
@@ -115,6 +122,18 @@ def create_schema(conn: sqlite3.Connection) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _check_json(conn: sqlite3.Connection) -> None:
+    # Batches go to SQLite as JSON lists (json_each); built in since SQLite 3.38, and in
+    # nearly every earlier build, but say so plainly where it is missing.
+    try:
+        conn.execute("SELECT count(*) FROM json_each('[1]')").fetchone()
+    except sqlite3.OperationalError as exc:
+        raise BusError(
+            f"SQLite {sqlite3.sqlite_version} lacks the JSON functions the bus needs ({exc}); "
+            "use a Python built with SQLite 3.38 or newer"
+        ) from exc
 
 
 def _check_version(conn: sqlite3.Connection) -> None:

@@ -1,0 +1,368 @@
+"""The officer device gateway as a component of the running API: checks, dispatches, status.
+
+=============================================  ======================================================
+endpoint                                       what it does
+=============================================  ======================================================
+``POST /api/checks/person``, ``/vehicle``      a check asked of the configured national system; 422
+                                               naming the field, 503 "PNC unavailable" + Retry-After
+``GET /api/devices/{device}/dispatches``       Server-Sent Events ``dispatch``, id = bus sequence;
+                                               ``Last-Event-ID`` replays what was missed from the bus
+``GET /api/devices/{device}``                  the device's unit and open streams
+``POST /api/incidents/{incident}/status``      a unit's status, in order per incident (409 naming
+                                               expected vs got); a repeat is answered as before
+=============================================  ======================================================
+
+Configuration is ``devices/*.yaml`` in the integration folder
+(``polestar.devices.config``); without it these endpoints answer 503.
+Every check is audited: the question as a consultation by the officer with
+their stated reason, the answer as a disclosure to their device. An answer
+that cannot be audited is not given.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import AsyncIterator
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from polestar.api.bus_component import BusComponent
+from polestar.api.health import ComponentStatus
+from polestar.api.integration_component import IntegrationComponent
+from polestar.api.problems import Problem
+from polestar.bus.contract import BusEngine
+from polestar.connectors.contract import OutboundConnector
+from polestar.devices import (
+    INCIDENT_PATTERN,
+    AuditRecorder,
+    CheckRefused,
+    ChecksDesk,
+    CheckUnavailable,
+    DeviceGatewayConfig,
+    DispatchFeed,
+    PersonAnswer,
+    PersonCheck,
+    SequenceConflict,
+    StatusAccepted,
+    StatusDesk,
+    StatusReport,
+    StreamOverrun,
+    UnknownStatus,
+    VehicleAnswer,
+    VehicleCheck,
+    dispatch_payload,
+    load_device_config,
+)
+from polestar.devices.audit import AnswerNotAudited, CheckAudit
+from polestar.errors import BusError, BusUnavailable, ConfigError
+from polestar.model.envelope import Envelope
+from polestar.security.web import require
+
+log = logging.getLogger(__name__)
+
+COMPONENT = "devices"
+
+
+class DeviceComponent:
+    """Owns the gateway's desks and dispatch feed for the hub's lifetime.
+
+    Args:
+        integration: the integrations component (its runtime's connectors answer checks).
+        bus: the bus component.
+        components: the hub's component statuses; the gateway reports itself there once configured.
+        record: appends an audit entry (``AuditComponent.record``); None records nothing.
+    """
+
+    def __init__(
+        self,
+        integration: IntegrationComponent | None,
+        bus: BusComponent,
+        *,
+        components: dict[str, ComponentStatus],
+        record: AuditRecorder | None,
+    ) -> None:
+        self.integration = integration
+        self._bus_component = bus
+        self._components = components
+        self.record = record
+        self.config: DeviceGatewayConfig | None = None
+        self.checks: ChecksDesk | None = None
+        self.feed: DispatchFeed | None = None
+        self.status: StatusDesk | None = None
+        self.reason: str | None = "not started"
+
+    def bus(self) -> BusEngine | None:
+        """The bus engine now (None while it is not connected)."""
+        return self._bus_component.engine
+
+    def _connector(self, name: str) -> OutboundConnector | None:
+        if self.integration is None:
+            return None
+        return self.integration.runtime.outbound_connector(name)
+
+    @property
+    def folder(self) -> Path | None:
+        """The integration folder the gateway is configured in."""
+        return None if self.integration is None else self.integration.config_dir
+
+    async def start(self) -> None:
+        """Load ``devices/*.yaml`` and start the dispatch feed; an invalid file is reported, not raised."""
+        if self.folder is None:
+            self.reason = "no integration folder is configured"
+            return
+        try:
+            config = load_device_config(self.folder)
+        except ConfigError as exc:
+            self.reason = "; ".join(f"{where}: {why}" for where, why in exc.problems[:5])
+            self._components[COMPONENT] = ComponentStatus.UNAVAILABLE
+            log.error("device gateway not started: %s", exc)  # noqa: TRY400 - located problems, not a crash
+            return
+        if config is None:
+            self.reason = f"no device gateway is configured in {self.folder}/devices"
+            return
+        self.config = config
+        self.checks = ChecksDesk(config.checks, self._connector, system=config.checks.system)
+        self.status = StatusDesk(config.status, self.bus)
+        self.feed = DispatchFeed(config.dispatch, self.bus)
+        await self.feed.start()
+        self.reason = None
+        self._components[COMPONENT] = ComponentStatus.OK
+
+    async def close(self) -> None:
+        """Stop the dispatch feed (open streams end; devices resume with Last-Event-ID)."""
+        if self.feed is not None:
+            await self.feed.close()
+        if COMPONENT in self._components:
+            self._components[COMPONENT] = ComponentStatus.STOPPING
+
+
+# -- the device API ------------------------------------------------------------------------------
+
+_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+
+DEVICE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": HTTPStatus(status).phrase}
+    for status in (HTTPStatus.CONFLICT, HTTPStatus.SERVICE_UNAVAILABLE)
+}
+
+
+class DeviceState(BaseModel):
+    """A device's unit and its open dispatch streams."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device: str = Field(examples=["IVMA-CX21"])
+    callSign: str = Field(examples=["CX21"])  # noqa: N815 - the device API's own field names
+    streams: int = Field(ge=0, description="Dispatch streams open to this hub process.")
+    position: int | None = Field(description="The bus sequence the dispatch feed has read up to.")
+
+
+def _invalid(where: str, name: str, msg: str) -> RequestValidationError:
+    """A 422 naming ``where.name`` (rendered by the app's problem handler)."""
+    return RequestValidationError([{"loc": (where, name), "msg": msg, "type": "value_error"}])
+
+
+def _unavailable(detail: str, retry_after: float) -> HTTPException:
+    return HTTPException(
+        HTTPStatus.SERVICE_UNAVAILABLE, detail, headers={"Retry-After": str(max(1, math.ceil(retry_after)))}
+    )
+
+
+def _running(component: DeviceComponent) -> DeviceGatewayConfig:
+    if component.config is None:
+        raise _unavailable(f"the device gateway is not running: {component.reason}", 5)
+    return component.config
+
+
+def _caller(request: Request, stated: str | None) -> tuple[str, str]:
+    """(officer, device) from the body and the device's headers; 422 naming what is missing."""
+    officer = stated or request.headers.get("x-officer-id")
+    device = request.headers.get("x-device-id")
+    if not officer:
+        raise _invalid("body", "officer", "the officer asking is required (or the X-Officer-Id header)")
+    if not _NAME.match(officer):
+        raise _invalid("header", "X-Officer-Id", "1-64 letters, digits and . _ @ - only")
+    if not device:
+        raise _invalid("header", "X-Device-Id", "the device asking is required")
+    if not _NAME.match(device):
+        raise _invalid("header", "X-Device-Id", "1-64 letters, digits and . _ @ - only")
+    return officer, device
+
+
+def _call_sign(component: DeviceComponent, device: str) -> str:
+    config = _running(component)
+    call_sign = config.dispatch.call_sign_of(device) if _NAME.match(device) else None
+    if call_sign is None:
+        raise _invalid("path", "device", "not a device id the gateway can tell a unit's call sign from")
+    return call_sign
+
+
+def create_device_router(component: DeviceComponent) -> APIRouter:
+    """The device endpoints over ``component`` (they answer 503 until it is configured)."""
+    router = APIRouter(tags=["devices"], responses=DEVICE_RESPONSES)
+
+    @router.post(
+        "/api/checks/person", summary="Person check", dependencies=[Depends(require("device.check"))]
+    )
+    async def person_check(body: PersonCheck, request: Request) -> PersonAnswer:
+        """Ask the configured national system about a person, by PNC ID or name and date of birth.
+
+        The reason code is required and recorded, with the justification, as the purpose of
+        the consultation; the answer is recorded as a disclosure to the device. 503 with
+        Retry-After when the system is unavailable (its circuit breaker open).
+        """
+        answer = await run_check(component, request, body)
+        assert isinstance(answer, PersonAnswer)
+        return answer
+
+    @router.post(
+        "/api/checks/vehicle", summary="Vehicle check", dependencies=[Depends(require("device.check"))]
+    )
+    async def vehicle_check(body: VehicleCheck, request: Request) -> VehicleAnswer:
+        """Ask the configured national system about a vehicle by registration mark."""
+        answer = await run_check(component, request, body)
+        assert isinstance(answer, VehicleAnswer)
+        return answer
+
+    @router.get(
+        "/api/devices/{device}",
+        summary="A device's unit and streams",
+        dependencies=[Depends(require("device.read"))],
+    )
+    async def device_state(device: str) -> DeviceState:
+        """The unit a device rides with and how many dispatch streams it has open."""
+        call_sign = _call_sign(component, device)
+        feed = component.feed
+        assert feed is not None
+        return DeviceState(
+            device=device, callSign=call_sign, streams=feed.streams(call_sign), position=feed.position
+        )
+
+    @router.get(
+        "/api/devices/{device}/dispatches",
+        summary="Dispatches to a device (Server-Sent Events)",
+        dependencies=[Depends(require("device.read"))],
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream."}},
+    )
+    async def dispatches(device: str, request: Request) -> StreamingResponse:
+        """Incidents assigned to the device's unit, as ``event: dispatch`` with the bus sequence as id.
+
+        Send ``Last-Event-ID`` to resume: everything after it is replayed from the bus first.
+        """
+        call_sign = _call_sign(component, device)
+        feed = component.feed
+        assert feed is not None
+        last = (request.headers.get("last-event-id") or "").strip()
+        if last and not last.isdigit():
+            raise _invalid("header", "Last-Event-ID", "not an id this hub sent (a bus sequence number)")
+        return StreamingResponse(
+            sse_events(feed, call_sign, int(last) if last else None),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @router.post(
+        "/api/incidents/{incident}/status",
+        summary="A unit's status",
+        dependencies=[Depends(require("device.status"))],
+    )
+    async def status(incident: str, body: StatusReport, request: Request) -> StatusAccepted:
+        """A unit's status for an incident (ENROUTE, ONSCENE, CLEARED), numbered per incident.
+
+        Published for the route that carries it to CAD. The next sequence is accepted, a repeat
+        is answered as before, anything else is refused with 409 naming expected and got.
+        """
+        _running(component)
+        desk = component.status
+        assert desk is not None
+        if not INCIDENT_PATTERN.match(incident):
+            raise _invalid("path", "incident", "1-64 letters, digits, '_' or '-'")
+        try:
+            return await desk.report(
+                incident,
+                body,
+                device=request.headers.get("x-device-id"),
+                officer=request.headers.get("x-officer-id"),
+            )
+        except UnknownStatus as exc:
+            raise _invalid("body", "status", str(exc)) from None
+        except SequenceConflict as exc:
+            raise HTTPException(HTTPStatus.CONFLICT, str(exc)) from None
+        except (BusUnavailable, BusError) as exc:
+            raise _unavailable(f"status not accepted, send it again: {exc}", 2) from None
+
+    return router
+
+
+async def run_check(
+    component: DeviceComponent, request: Request, check: PersonCheck | VehicleCheck
+) -> PersonAnswer | VehicleAnswer:
+    """Ask, audit and answer one check; HTTP problems for what went wrong, naming it."""
+    config = _running(component)
+    desk = component.checks
+    assert desk is not None
+    officer, device = _caller(request, check.officer)
+    reason = desk.reason_text(check.reason)
+    if reason is None:
+        codes = ", ".join(f"{c} ({t})" for c, t in sorted(config.checks.reason_codes.items()))
+        raise _invalid("body", "reason", f"{check.reason!r} is not a reason code; use one of {codes}")
+    purpose = f"{check.reason}: {reason}" + (f" - {check.justification}" if check.justification else "")
+    kind = "person" if isinstance(check, PersonCheck) else "vehicle"
+    query = f"{kind} check " + " ".join(f"{k}={v}" for k, v in check.terms().items())
+    envelope = Envelope(
+        source=f"/devices/{device}",
+        type=f"{kind}.check.requested",
+        actor=f"user:{officer}",
+        purpose=purpose,
+        data={"terms": check.terms(), "device": device},
+    )
+    audit = CheckAudit(
+        component.record,
+        officer=officer,
+        device=device,
+        system=desk.system,
+        purpose=purpose,
+        correlation=envelope.id,
+    )
+    try:
+        if isinstance(check, PersonCheck):
+            answer: PersonAnswer | VehicleAnswer = await desk.person(
+                check, officer=officer, envelope=envelope
+            )
+        else:
+            answer = await desk.vehicle(check, officer=officer, envelope=envelope)
+    except CheckUnavailable as exc:
+        await audit.failed(query, exc.reason)
+        raise _unavailable(exc.reason, exc.retry_after) from None
+    except CheckRefused as exc:
+        await audit.failed(query, str(exc))
+        raise _invalid("body", "query", str(exc)) from None
+    try:
+        await audit.answered(query, answer, vrm=check.terms().get("VRM"))
+    except AnswerNotAudited as exc:
+        raise _unavailable(str(exc), 5) from None
+    return answer
+
+
+async def sse_events(feed: DispatchFeed, call_sign: str, after: int | None) -> AsyncIterator[bytes]:
+    """The Server-Sent Events of ``call_sign``'s dispatches after bus sequence ``after``."""
+    yield b": dispatches for " + call_sign.encode() + b"\nretry: 1000\n\n"
+    try:
+        async for message in feed.follow(call_sign, after):
+            if message is None:
+                yield b": keep-alive\n\n"
+                continue
+            data = json.dumps(dispatch_payload(message, call_sign), separators=(",", ":"))
+            yield f"id: {message.sequence}\nevent: dispatch\ndata: {data}\n\n".encode()
+    except StreamOverrun:
+        return

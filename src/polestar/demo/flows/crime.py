@@ -1,0 +1,169 @@
+"""Flow 3, call to crime report: a call with crime indicators becomes a draft crime report at once.
+
+Call handling posts each call it takes to the hub (``/ingest/call-handling``).
+The hub's ``call-to-crime`` route gathers the call and its scene, and for a
+call with crime indicators calls crime recording's REST API with a draft
+report; the crime reference number that comes back is published on the bus
+as the canonical crime (``crime.reference.assigned``) and its ``related`` link
+to the call (``link.created``), for the store and everyone downstream.
+
+Checked at the far end: crime recording holds exactly one draft per call with
+crime indicators and none for the others; the crime with its reference and
+its link to the call reached a system downstream of the bus (the intelligence
+platform, fed by ``feed-to-intelligence``), so the link really was published;
+and no dead letters. Latency is from each call being taken to its link
+arriving downstream.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from polestar.demo.contract import FlowOutcome, Force, Progress
+from polestar.demo.flows._far_end import (
+    Arrivals,
+    DeadLetterWatch,
+    FlowError,
+    answer,
+    client,
+    report_dead_letters,
+    watch,
+)
+
+ROUTES = ("call-to-crime", "feed-to-intelligence")
+"""The hub's routes this flow goes through (examples/force/integration/routes/)."""
+MAX_CALLS_PER_CRIME = 20
+"""Most calls taken, per call with crime indicators wanted, before giving up looking for them."""
+
+
+class CallToCrimeFlow:
+    """Flow 3: calls with crime indicators become draft crime reports, linked back to the call."""
+
+    number = 3
+    title = "Call to crime report"
+
+    def __init__(self, *, timeout: float = 30.0) -> None:
+        self.timeout = timeout
+        """Seconds to wait for the last crime reference and link before counting what is missing."""
+
+    async def run(self, force: Force, *, count: int, progress: Progress) -> FlowOutcome:
+        """Take calls until ``count`` have crime indicators; check each became a linked crime report."""
+        outcome = FlowOutcome(self.number, self.title)
+        try:
+            async with client() as http:
+                await self._run(force, http, count=count, progress=progress, outcome=outcome)
+        except FlowError as exc:
+            outcome.failures += 1
+            outcome.problems.append(str(exc))
+        except (KeyError, TypeError, ValueError) as exc:
+            outcome.failures += 1
+            outcome.problems.append(f"a simulator or the hub answered in a shape not expected: {exc!r}")
+        return outcome
+
+    async def _run(
+        self, force: Force, http: httpx.AsyncClient, *, count: int, progress: Progress, outcome: FlowOutcome
+    ) -> None:
+        calls, crime = force.sims["call-handling"], force.sims["crime-recording"]
+        platform = force.sims["intelligence"]
+        dead = DeadLetterWatch(force, http, ROUTES, actor="system:demo-flow-3")
+        await dead.start()
+        await answer(
+            http.post(
+                f"{calls}/_sim/webhook",
+                json={"url": f"{force.hub_url}/ingest/call-handling", "headers": force.hub_headers()},
+            ),
+            "pointing call handling at the hub",
+        )
+        crime_calls: list[str] = []
+        other_calls: list[str] = []
+        arrivals = Arrivals(set())
+        # One call at a time, as calls are taken: each one's latency runs from when it was taken.
+        for _ in range(count * MAX_CALLS_PER_CRIME):
+            made = await answer(
+                http.post(f"{calls}/_sim/generate", json={"count": 1}),
+                "asking call handling for a call",
+                expect=(201,),
+            )
+            for call in made["calls"]:
+                if call in made["crimeRelated"]:
+                    crime_calls.append(call)
+                    arrivals.expect(call)
+                else:
+                    other_calls.append(call)
+            if len(crime_calls) >= count:
+                break
+        progress(
+            f"call handling → hub: {len(crime_calls)} calls with crime indicators, {len(other_calls)} without"
+        )
+
+        references: dict[str, str] = {}
+
+        async def linked() -> list[str]:
+            records = await _records(http, platform)
+            crimes = {r["crimeReference"]: r for r in records if r.get("recordType") == "crime"}
+            links = {
+                r.get("toId")
+                for r in records
+                if r.get("recordType") == "link"
+                and r.get("role") == "related"
+                and r.get("fromType") == "call"
+            }
+            done = []
+            for call in arrivals.missing:
+                reference = references.get(call) or await _reference(http, crime, call)
+                if reference is None:
+                    continue
+                references[call] = reference
+                if reference in crimes and crimes[reference].get("recordId") in links:
+                    done.append(call)
+            return done
+
+        await watch(arrivals, linked, timeout=self.timeout)
+        progress(f"hub → crime recording → bus: {len(arrivals.seen)}/{len(crime_calls)} references linked")
+
+        for call in sorted(arrivals.missing):
+            if call in references:
+                outcome.problems.append(
+                    f"call {call} got crime reference {references[call]}; its link never arrived downstream"
+                )
+            else:
+                outcome.problems.append(f"call {call} has crime indicators but no draft crime report")
+        for call in other_calls:
+            if await _reference(http, crime, call) is not None:
+                outcome.problems.append(f"call {call} has no crime indicator but became a crime report")
+                outcome.failures += 1
+        for call in crime_calls:
+            drafts = await _drafts(http, crime, call)
+            if len(drafts) > 1:
+                outcome.problems.append(f"call {call} became {len(drafts)} crime reports, not one")
+                outcome.failures += 1
+        outcome.failures += len(arrivals.missing)
+        outcome.messages += len(arrivals.seen)
+        outcome.latencies_ms += [arrivals.seen[c] for c in crime_calls if c in arrivals.seen]
+        outcome.notes.append(
+            f"{len(crime_calls)} calls with crime indicators became draft reports; "
+            f"{len(other_calls)} without did not"
+        )
+        report_dead_letters(outcome, await dead.new())
+
+
+async def _drafts(http: httpx.AsyncClient, crime: str, call: str) -> list[dict[str, Any]]:
+    found = await answer(
+        http.get(f"{crime}/crime-reports", params={"callReference": call}),
+        f"asking crime recording for reports from call {call}",
+    )
+    reports: list[dict[str, Any]] = found["reports"]
+    return reports
+
+
+async def _reference(http: httpx.AsyncClient, crime: str, call: str) -> str | None:
+    drafts = await _drafts(http, crime, call)
+    return str(drafts[0]["crimeReference"]) if drafts else None
+
+
+async def _records(http: httpx.AsyncClient, platform: str) -> list[dict[str, Any]]:
+    found = await answer(http.get(f"{platform}/feed/records"), "reading what the intelligence platform holds")
+    records: list[dict[str, Any]] = found["records"]
+    return records

@@ -1,0 +1,124 @@
+"""Entity resolution for vehicles and locations: the same car or place arriving from two systems.
+
+* **Vehicles**: the same VIN merges (a VIN is stamped on the car, check-validated
+  by the model). The same registration mark with no VIN to tell them apart goes
+  to review: marks move between cars (cherished plates), so a mark alone never
+  merges. Different VINs are different vehicles, whatever the mark.
+* **Locations**: the same UPRN merges. Without one, the same postcode and the
+  same address words merge, and a close address at the same postcode goes to
+  review.
+
+A pair a person unmerged is never merged again automatically (it goes to
+review), as for people. Merges are the store's: recorded and reversible.
+"""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz
+
+from polestar.resolution.records import Outcome, Resolution
+from polestar.resolution.resolver import Resolver
+from polestar.search.place_index import PlaceIndex, location_keys_of, object_identifiers
+from polestar.store import StoredEntity
+
+SAME_ADDRESS = 100.0
+CLOSE_ADDRESS = 90.0
+"""rapidfuzz token-set similarity (0-100) of two addresses at one postcode: merge at 100, review from 90."""
+
+
+class ObjectResolver:
+    """Resolves vehicles and locations over the store, its place index and the person resolver's queue.
+
+    Args:
+        people: the person ``Resolver`` (its store, policy and review queue are shared).
+        places: the place index on the same store.
+    """
+
+    def __init__(self, people: Resolver, places: PlaceIndex) -> None:
+        self.people = people
+        self.store = people.store
+        self.places = places
+
+    async def resolve(self, record_id: str) -> Resolution:
+        """Merge, queue for review, or keep ``record_id`` (a vehicle or location) as new.
+
+        Its place keys are refreshed first, whatever the outcome.
+        """
+        await self.places.refresh([record_id])
+        entity = await self.store.get(record_id)
+        if entity is None or entity.kind not in {"vehicle", "location"}:
+            return Resolution(record_id, Outcome.NEW, reason="not a vehicle or location the store holds")
+        if entity.id != record_id:
+            return Resolution(record_id, Outcome.MERGED, entity.id, reason="already merged")
+        own = {entity.id, *entity.merged_ids}
+        mine = object_identifiers(entity.kind, entity.document)
+        strong = "VIN" if entity.kind == "vehicle" else "UPRN"
+        if strong in mine:
+            for holder in await self._others(strong, mine[strong], own):
+                return await self._decide(entity, holder, f"same {strong}", certain=True)
+        if entity.kind == "vehicle" and "MARK" in mine:
+            for holder in await self._others("MARK", mine["MARK"], own):
+                theirs = object_identifiers(holder.kind, holder.document)
+                if "VIN" in mine and "VIN" in theirs:
+                    continue  # both VINs known and (not being the same) different: different cars
+                return await self._decide(
+                    entity, holder, "same registration mark, no VIN to compare", certain=False
+                )
+        if entity.kind == "location":
+            return await self._by_address(entity, own, mine)
+        return Resolution(entity.id, Outcome.NEW, reason=f"no other {entity.kind} shares its identifiers")
+
+    async def _others(self, kind: str, value: str, own: set[str]) -> list[StoredEntity]:
+        found: dict[str, StoredEntity] = {}
+        for holder_id in sorted(set(await self.places.holders(kind, value)) - own):
+            other = await self.store.get(holder_id)
+            if other is not None and other.id not in own:
+                found.setdefault(other.id, other)
+        return list(found.values())
+
+    async def _by_address(self, entity: StoredEntity, own: set[str], mine: dict[str, str]) -> Resolution:
+        keys = location_keys_of(entity.id, entity.document)
+        if keys.postcode is None or not keys.text:
+            return Resolution(entity.id, Outcome.NEW, reason="no postcode and address to compare")
+        best: tuple[float, str] | None = None
+        for location_id, text in await self.places.at_postcode(keys.postcode):
+            if location_id in own:
+                continue
+            similarity = float(fuzz.token_set_ratio(keys.text, text))
+            if best is None or similarity > best[0]:
+                best = (similarity, location_id)
+        if best is None or best[0] < CLOSE_ADDRESS:
+            return Resolution(entity.id, Outcome.NEW, reason="no address like it at its postcode")
+        other = await self.store.get(best[1])
+        if other is None or other.id in own:
+            return Resolution(entity.id, Outcome.NEW, reason="no address like it at its postcode")
+        theirs = object_identifiers(other.kind, other.document)
+        if "UPRN" in mine and "UPRN" in theirs:
+            return Resolution(entity.id, Outcome.NEW, reason="a different UPRN")
+        exact = keys.text == location_keys_of(other.id, other.document).text
+        why = "same postcode and address" if exact else f"same postcode, address {best[0]:.0f}% alike"
+        return await self._decide(entity, other, why, certain=exact, score=best[0])
+
+    async def _decide(
+        self,
+        entity: StoredEntity,
+        other: StoredEntity,
+        why: str,
+        *,
+        certain: bool,
+        score: float | None = None,
+    ) -> Resolution:
+        fields: tuple[dict[str, object], ...] = (
+            {"field": "identifier" if score is None else "address", "level": why},
+        )
+        if certain and not await self.people.unmerged_before(entity.id, other):
+            reason = f"entity resolution: {why}"
+            survivor, merged = await self.people.elder_first(other.id, entity.id)
+            merge = await self.store.merge(survivor, merged, actor=self.people.policy.actor, reason=reason)
+            return Resolution(
+                entity.id, Outcome.MERGED, survivor, score, reason, merge_id=merge.id, fields=fields
+            )
+        reason = why if not certain else f"{why}, but unmerged by a person before"
+        return await self.people.queue(
+            entity.id, other.id, score if score is not None else float("inf"), fields, reason
+        )
