@@ -34,7 +34,6 @@ from polestar.audit.leaf import (
     pseudonym,
     subject_key_ids,
 )
-from polestar.audit.merkle import SubtreeHasher, consistency_path
 from polestar.audit.proofs import ConsistencyProof, InclusionProof
 from polestar.audit.query import AuditQuery
 from polestar.audit.store import AuditStore, AuditTransaction
@@ -326,21 +325,7 @@ class AuditLog:
 
     async def consistency_proof(self, first: int, second: int | None = None) -> ConsistencyProof:
         """Proof that the tree of ``second`` (default: the latest) extends the tree of ``first``."""
-
-        def work(tx: AuditTransaction) -> ConsistencyProof:
-            end = reading.tree_size(tx, second)
-            if not 0 <= first <= end:
-                raise AuditEntryNotFound(f"no tree of size {first} before size {end}")
-            hasher = SubtreeHasher(tx.leaf_hashes(0, end))
-            return ConsistencyProof(
-                first=first,
-                second=end,
-                first_root=hasher(0, first).hex(),
-                second_root=hasher(0, end).hex(),
-                path=[h.hex() for h in consistency_path(first, end, hasher)],
-            )
-
-        return await asyncio.to_thread(self._read, work)
+        return await asyncio.to_thread(self._read, lambda tx: reading.consistency(tx, first, second))
 
     # --- reading ---------------------------------------------------------------------------
 

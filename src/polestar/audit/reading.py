@@ -7,8 +7,8 @@ from polestar.audit.errors import AuditEntryNotFound
 from polestar.audit.heads import SignedTreeHead
 from polestar.audit.keys import AuditKeys
 from polestar.audit.leaf import AuditRecord, decode_leaf, pseudonym, subject_key_ids
-from polestar.audit.merkle import SubtreeHasher, inclusion_path
-from polestar.audit.proofs import InclusionProof
+from polestar.audit.merkle import SubtreeHasher, consistency_path, inclusion_path
+from polestar.audit.proofs import ConsistencyProof, InclusionProof
 from polestar.audit.query import AuditQuery
 from polestar.audit.store import AuditTransaction
 
@@ -65,3 +65,18 @@ def find(tx: AuditTransaction, keys: AuditKeys, query: AuditQuery) -> list[Audit
             )
         ]
     return records
+
+
+def consistency(tx: AuditTransaction, first: int, second: int | None) -> ConsistencyProof:
+    """Proof that the tree of ``second`` (default: the latest) extends the tree of ``first``."""
+    end = tree_size(tx, second)
+    if not 0 <= first <= end:
+        raise AuditEntryNotFound(f"no tree of size {first} before size {end}")
+    hasher = SubtreeHasher(tx.leaf_hashes(0, end))
+    return ConsistencyProof(
+        first=first,
+        second=end,
+        first_root=hasher(0, first).hex(),
+        second_root=hasher(0, end).hex(),
+        path=[h.hex() for h in consistency_path(first, end, hasher)],
+    )
