@@ -5,13 +5,19 @@ includes it with its running store. Results are ranked, banded and explained;
 only 'possible' and above are shown unless the query asks for more.
 
 Every search reads personal data, so each is a *consultation*: the router
-tells ``consultations`` who asked (the ``actor`` dependency: the hub's verified
-caller, or the ``X-Polestar-Actor`` header where there is no authentication), why
-(``X-Polestar-Purpose``), what was asked and which records were shown. The
-hub's implementation writes it to the audit log and refuses (400) a search
-without a purpose where policy requires one; search itself knows no audit.
-The routers are plain ``APIRouter``s, so the hub may add a global dependency
-(authentication) over them.
+tells ``consultations`` who asked, why (``X-Polestar-Purpose``), what was asked
+and which records were shown. The hub's implementation writes it to the audit
+log and refuses (400) a search without a purpose where policy requires one;
+search itself knows no audit.
+
+Who asks and what they may see is the ``viewer`` seam: given a route's action
+(``record.search``, ``record.prefill``) it is a dependency that authorises the
+caller and returns a ``Viewer`` (``polestar.search.screening``). The hub's
+(``polestar.security.viewer.policy_viewer``) decides by policy, so a record
+marked above the caller's clearance, or with a caveat they lack, is left out of
+every result and documents are redacted; the default, ``header_viewer``, names
+the caller from the ``X-Polestar-Actor`` header and sees everything, for a
+router used without a security component.
 """
 
 import asyncio
@@ -33,6 +39,7 @@ from polestar.search.locations import LocationMatch, LocationQuery, search_locat
 from polestar.search.place_index import PlaceIndex
 from polestar.search.prefill import PrefillRequest, PrefillResponse, prefill
 from polestar.search.query import PersonMatch, PersonQuery
+from polestar.search.screening import OpenViewer, Viewer, screen_links, screen_prefill, visible_ids
 from polestar.search.vehicles import VehicleMatch, VehicleQuery, search_vehicles
 from polestar.store import MAX_HOPS, SqlStore
 
@@ -108,39 +115,47 @@ class NoConsultationLog:
 ServicesSource = Callable[[], SearchServices]
 """Gives the running services, or raises ``SearchUnavailable`` (answered 503)."""
 
-ActorSource = Callable[..., Awaitable[str]]
-"""A FastAPI dependency naming who is asking (the hub: its verified caller)."""
+ViewerSource = Callable[[str], Callable[..., Awaitable[Viewer]]]
+"""Given a route's action, a FastAPI dependency authorising it and giving the request's ``Viewer``."""
 
 
-async def header_actor(actor: Actor) -> str:
-    """The ``X-Polestar-Actor`` header as given: for a router used without authentication."""
-    return actor
+def header_viewer(action: str) -> Callable[..., Awaitable[Viewer]]:
+    """Names the caller from ``X-Polestar-Actor`` and shows everything: for a router without security."""
+    del action  # nothing to authorise without a security component
+
+    async def viewer(actor: Actor) -> Viewer:
+        return OpenViewer(actor)
+
+    return viewer
 
 
 def create_search_router(
     services: SearchServices | ServicesSource,
     *,
     consultations: ConsultationLog | None = None,
-    actor: ActorSource = header_actor,
+    viewer: ViewerSource = header_viewer,
 ) -> APIRouter:
     """The ``/search`` and ``/prefill`` routes over ``services`` (or a callable giving them).
 
-    ``actor`` names who is asking (default: the ``X-Polestar-Actor`` header).
+    ``viewer`` authorises each route and screens its results (default: ``header_viewer``).
     """
-    Who = Annotated[str, Depends(actor)]  # noqa: N806 - a type alias, local to bind the dependency
+    Who = Annotated[Viewer, Depends(viewer("record.search"))]  # noqa: N806 - a type alias binding the dependency
+    Filler = Annotated[Viewer, Depends(viewer("record.prefill"))]  # noqa: N806 - likewise
     source: ServicesSource = services if callable(services) else lambda: services
     log = consultations or NoConsultationLog()
     router = APIRouter(tags=["search"])
 
     async def consulted(
-        actor: str,
+        who: Viewer,
         purpose: str | None,
         kind: str,
         query: BaseModel | dict[str, Any],
         *,
         run: Callable[[SearchServices], Awaitable[Any]],
         ids: Callable[[Any], list[str]],
+        screen: Callable[[SearchServices, Any], Awaitable[Any]] | None = None,
     ) -> Any:
+        actor = who.actor
         running = _running(source)
         asked = (
             query.model_dump(mode="json", exclude_defaults=True) if isinstance(query, BaseModel) else query
@@ -150,6 +165,11 @@ def create_search_router(
         try:
             await log.before(consultation)
             result = await run(running)
+            if screen is None:
+                shown_ids = await visible_ids(who, running.store, ids(result))
+                result = [item for item, i in zip(result, _first_ids(result, ids), strict=True) if i in shown_ids]
+            else:
+                result = await screen(running, result)
             shown = ids(result)
             await log.after(
                 Consultation(actor, purpose, text, kind, shown, {"search": kind, "results": len(shown)})

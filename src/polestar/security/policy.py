@@ -36,12 +36,12 @@ _FIELD_CACHE_LIMIT = 10_000
 
 
 class Resource(BaseModel):
-    """What an action is on: an API operation, a record, an event or one field of a record."""
+    """What an action is on: an API operation, a record, an event, a device or one field of a record."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1, max_length=1024)
-    kind: str = Field(default="api", description="api, record, event or field.")
+    kind: str = Field(default="api", description="api, record, event, device or field.")
     marking: ProtectiveMarking = Field(default=OFFICIAL)
     category: str = Field(default="", max_length=128)
 
@@ -69,6 +69,11 @@ class Resource(BaseModel):
             marking=marking_of(classification),
             category=event_type.split(".", 1)[0],
         )
+
+    @classmethod
+    def device(cls, device_id: str) -> Resource:
+        """An officer's device (its dispatch feed, its unit's status): the category is its id."""
+        return cls(id=f"device:{device_id}"[:1024], kind="device", category=device_id[:128])
 
     @classmethod
     def field(cls, path: str, category: str) -> Resource:
@@ -233,6 +238,7 @@ def _principal_entities(principal: Principal) -> list[dict[str, Any]]:
             "clearance": clearance.classification.rank,
             "sensitive": clearance.sensitive or clearance.classification.rank > 0,
             "caveats": sorted(clearance.caveats),
+            "device": principal.device or "",
         },
         "parents": [{"type": "Role", "id": role} for role in sorted(principal.roles)],
     }

@@ -208,6 +208,49 @@ class SecurityService:
                 shown.append(self.redact(principal, record))
         return shown
 
+    async def screen(
+        self,
+        principal: Principal,
+        action: str,
+        resources: Iterable[Resource],
+        *,
+        purpose: str | None = None,
+    ) -> set[str]:
+        """The ids of ``resources`` that ``principal`` may ``action``; the rest are to be left out.
+
+        For result lists: every decision is recorded, but in one audit entry per outcome and
+        deciding policies rather than one per record. Raises ``PurposeRequired`` like ``visible``.
+        """
+        groups: dict[tuple[bool, tuple[str, ...]], list[tuple[Resource, Decision]]] = {}
+        for resource in {r.id: r for r in resources}.values():
+            decision = self.engine.decide(principal, action, resource, purpose=purpose)
+            groups.setdefault((decision.allowed, decision.policies), []).append((resource, decision))
+        for (allowed, policies), decided in groups.items():
+            await self._record_entry(
+                AuditEntry(
+                    operation=Operation.ACCESS_DECISION,
+                    actor=Actor.parse(principal.subject),
+                    service=SERVICE,
+                    outcome=Outcome.SUCCEEDED if allowed else Outcome.REFUSED,
+                    purpose=(purpose or "").strip()[:500] or None,
+                    record_ids=[r.id[:256] for r, _ in decided],
+                    details={
+                        "decision": "allow" if allowed else "deny",
+                        "action": action,
+                        "policies": list(policies),
+                        "roles": sorted(principal.roles),
+                        "clearance": principal.clearance.label,
+                        "markings": sorted({r.marking.label for r, _ in decided}),
+                        "resource_kind": "record",
+                    },
+                )
+            )
+            if any(d.needs_purpose for _, d in decided):
+                raise PurposeRequired(
+                    f"{action} needs a stated purpose (X-Polestar-Purpose)", decided[0][1]
+                )
+        return {r.id for (allowed, _), decided in groups.items() if allowed for r, _ in decided}
+
     # --- agreements ------------------------------------------------------------------------------
 
     async def gate(self, connector: str, target: str | None, envelope: Envelope) -> Envelope:

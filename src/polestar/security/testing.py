@@ -22,7 +22,7 @@ from polestar.security.tokens import issue_token
 if TYPE_CHECKING:
     from polestar.config import HubConfig
 
-ALL_ROLES = ("admin", "operator", "officer", "investigator", "auditor", "system")
+ALL_ROLES = ("admin", "operator", "officer", "investigator", "reviewer", "auditor", "system")
 """Every built-in role: a test that is not about authorisation acts as someone allowed everything."""
 FULL_CLEARANCE = "TOP SECRET [PERSONAL, SENSITIVE, UK EYES ONLY]"
 DEFAULT_PURPOSE = "automated test of the hub"

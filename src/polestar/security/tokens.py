@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,7 @@ MAX_TOKEN_BYTES = 8192
 """Longer bearer tokens are refused before any parsing."""
 VERIFIED_CACHE_SIZE = 10_000
 _JWS = jwt.PyJWS()
+DEVICE_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud"]
 
 
@@ -45,6 +47,7 @@ def mint(
     clearance: str = "OFFICIAL",
     ttl: float = 3600,
     client_id: str | None = None,
+    device: str | None = None,
     now: datetime | None = None,
 ) -> str:
     """A signed token for ``subject`` living ``ttl`` seconds (the clearance label is checked first)."""
@@ -63,6 +66,8 @@ def mint(
     }
     if client_id is not None:
         claims["client_id"] = client_id
+    if device is not None:
+        claims["device"] = device
     return jwt.encode(claims, keys.private_key, algorithm=ALGORITHM, headers={"kid": keys.kid})
 
 
@@ -73,6 +78,7 @@ def issue_token(
     roles: Iterable[str] = (),
     clearance: str = "OFFICIAL",
     ttl: float = 3600,
+    device: str | None = None,
 ) -> str:
     """A token the hub running ``config`` accepts, signed by the keys in its data folder (made if absent).
 
@@ -90,6 +96,7 @@ def issue_token(
         roles=roles,
         clearance=clearance,
         ttl=ttl,
+        device=device,
     )
 
 
@@ -203,15 +210,24 @@ def _principal(claims: dict[str, Any], config: SecurityConfig) -> Principal:
         clearance = None
     if clearance is None:
         raise AuthenticationFailed(f"the token's {clearance_claim!r} claim is not a protective marking")
+    subject = str(claims["sub"])
+    device = claims.get("device")
+    if device is None and subject.startswith("device:"):
+        # A device's own token is bound to it, when its id is one the gateway can name.
+        named = subject.split(":", 1)[1]
+        device = named if DEVICE_ID.match(named) else None
+    if device is not None and not isinstance(device, str):
+        raise AuthenticationFailed("the token's 'device' claim must be a device id")
     try:
         return Principal(
-            subject=str(claims["sub"]),
+            subject=subject,
             roles=frozenset(roles),
             clearance=clearance,
             issuer=str(claims["iss"]),
             client_id=claims.get("client_id") if isinstance(claims.get("client_id"), str) else None,
             token_id=claims.get("jti") if isinstance(claims.get("jti"), str) else None,
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            device=device,
         )
     except (ValidationError, ValueError, TypeError, OverflowError):
-        raise AuthenticationFailed("the token's subject or expiry is not acceptable") from None
+        raise AuthenticationFailed("the token's subject, device or expiry is not acceptable") from None
