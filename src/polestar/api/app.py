@@ -12,7 +12,7 @@ from polestar.__about__ import __version__
 from polestar.api.audit_component import AuditComponent
 from polestar.api.bus_component import BusComponent, EngineFactory
 from polestar.api.bus_routes import router as bus_routes
-from polestar.api.consultations import AuditedConsultations, principal_actor
+from polestar.api.consultations import AuditedConsultations
 from polestar.api.device_component import DeviceComponent, create_device_router
 from polestar.api.health import ComponentStatus, HubState
 from polestar.api.health import router as health_router
@@ -29,6 +29,7 @@ from polestar.connectors.soap import create_soap_router
 from polestar.routes.api import create_routes_router
 from polestar.search.api import create_search_router
 from polestar.security import SecurityService
+from polestar.security.viewer import policy_viewer
 from polestar.security.web import install_security, require, require_by_method
 
 API_DESCRIPTION = """\
@@ -146,10 +147,10 @@ def create_app(  # noqa: PLR0915 - the composition root: every component is wire
     app.include_router(bus_routes)
     consultations = AuditedConsultations(audit)  # searches and record reads, with their purpose
     app.include_router(
-        create_search_router(store.services, consultations=consultations, actor=principal_actor)
+        create_search_router(store.services, consultations=consultations, viewer=policy_viewer)
     )
-    app.include_router(create_store_router(store, consultations=consultations, actor=principal_actor))
-    app.include_router(create_review_router(store, actor=principal_actor))
+    app.include_router(create_store_router(store, consultations=consultations, viewer=policy_viewer))
+    app.include_router(create_review_router(store, viewer=policy_viewer))
     app.include_router(create_device_router(devices))
     if integration is not None:
         app.include_router(

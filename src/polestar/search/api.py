@@ -153,7 +153,7 @@ def create_search_router(
         *,
         run: Callable[[SearchServices], Awaitable[Any]],
         ids: Callable[[Any], list[str]],
-        screen: Callable[[SearchServices, Any], Awaitable[Any]] | None = None,
+        screen: Callable[[Viewer, SearchServices, Any], Awaitable[Any]],
     ) -> Any:
         actor = who.actor
         running = _running(source)
@@ -164,12 +164,7 @@ def create_search_router(
         consultation = Consultation(actor=actor, purpose=purpose, query=text, kind=kind)
         try:
             await log.before(consultation)
-            result = await run(running)
-            if screen is None:
-                shown_ids = await visible_ids(who, running.store, ids(result))
-                result = [item for item, i in zip(result, _first_ids(result, ids), strict=True) if i in shown_ids]
-            else:
-                result = await screen(running, result)
+            result = await screen(who, running, await run(running))
             shown = ids(result)
             await log.after(
                 Consultation(actor, purpose, text, kind, shown, {"search": kind, "results": len(shown)})
@@ -201,6 +196,7 @@ def create_search_router(
             query,
             run=lambda s: s.index.search(query),
             ids=lambda r: [m.person_id for m in r],
+            screen=_keep(lambda m: m.person_id),
         )
         return found
 
@@ -214,6 +210,7 @@ def create_search_router(
             query,
             run=lambda s: _blocking(s.store, lambda conn: search_vehicles(conn, query)),
             ids=lambda r: [v.vehicle_id for v in r],
+            screen=_keep(lambda v: v.vehicle_id),
         )
         return found
 
@@ -227,6 +224,7 @@ def create_search_router(
             query,
             run=lambda s: _blocking(s.store, lambda conn: search_locations(conn, query)),
             ids=lambda r: [m.location_id for m in r],
+            screen=_keep(lambda m: m.location_id),
         )
         return found
 
@@ -240,6 +238,7 @@ def create_search_router(
             query,
             run=lambda s: _blocking(s.store, lambda conn: search_events(conn, query)),
             ids=lambda r: [m.event_id for m in r] + [p for m in r for p in m.places],
+            screen=_screen_events,
         )
         return found
 
@@ -271,13 +270,16 @@ def create_search_router(
             asked,
             run=lambda s: linked_records(s.store, entity_id, hops=hops, kinds=kind, roles=role, limit=limit),
             ids=lambda r: [] if r is None else [r.root, *(x.entity_id for x in r.linked)],
+            screen=lambda v, s, r: _none() if r is None else screen_links(v, s.store, r),
         )
         if found is None:
             raise HTTPException(HTTPStatus.NOT_FOUND, f"no record {entity_id}")
         return found
 
     @router.post("/prefill", summary="Pre-fill a new crime report")
-    async def prefill_report(request: PrefillRequest, who: Who, purpose: Purpose = None) -> PrefillResponse:
+    async def prefill_report(
+        request: PrefillRequest, who: Filler, purpose: Purpose = None
+    ) -> PrefillResponse:
         """Known people (with their places and vehicles), vehicles and places for what was typed."""
         found: PrefillResponse = await consulted(
             who,
@@ -286,10 +288,39 @@ def create_search_router(
             request,
             run=lambda s: prefill(s.store, s.index, request),
             ids=lambda r: r.record_ids(),
+            screen=lambda v, s, r: screen_prefill(v, s.store, r),
         )
         return found
 
     return router
+
+
+def _keep(id_of: Callable[[Any], str]) -> Callable[[Viewer, SearchServices, list[Any]], Awaitable[list[Any]]]:
+    """A screen leaving out the matches whose record the viewer may not see."""
+
+    async def screen(viewer: Viewer, services: SearchServices, found: list[Any]) -> list[Any]:
+        shown = await visible_ids(viewer, services.store, [id_of(m) for m in found])
+        return [m for m in found if id_of(m) in shown]
+
+    return screen
+
+
+async def _screen_events(
+    viewer: Viewer, services: SearchServices, found: list[EventMatch]
+) -> list[EventMatch]:
+    # An event found through the places around it is shown only if one of those places may be.
+    ids = {m.event_id for m in found} | {p for m in found for p in m.places}
+    shown = await visible_ids(viewer, services.store, ids)
+    kept = []
+    for match in found:
+        places = tuple(p for p in match.places if p in shown)
+        if match.event_id in shown and (places or not match.places):
+            kept.append(match.model_copy(update={"places": places}))
+    return kept
+
+
+async def _none() -> None:
+    return None
 
 
 def _running(source: ServicesSource) -> SearchServices:

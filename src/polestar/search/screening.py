@@ -40,8 +40,10 @@ class Marked:
 class Viewer(Protocol):
     """Who is asking, and what of the records found they may see."""
 
-    actor: str
-    """Who is asking (``user:pc1234``): recorded with the consultation."""
+    @property
+    def actor(self) -> str:
+        """Who is asking (``user:pc1234``): recorded with the consultation."""
+        ...
 
     async def visible(self, records: Sequence[Marked]) -> set[str]:
         """The ids of ``records`` the caller may see."""
@@ -78,7 +80,9 @@ async def markings(store: SqlStore, ids: Collection[str]) -> dict[str, Marked]:
         with store.engine.connect() as conn:
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
-                query = select(entities.c.id, entities.c.kind, entities.c.marking).where(entities.c.id.in_(chunk))
+                query = select(entities.c.id, entities.c.kind, entities.c.marking).where(
+                    entities.c.id.in_(chunk)
+                )
                 for row in conn.execute(query):
                     found[row.id] = Marked(row.id, row.kind, row.marking)
         return found
@@ -114,10 +118,14 @@ async def screen_links(viewer: Viewer, store: SqlStore, found: LinkedRecords) ->
 
 async def screen_prefill(viewer: Viewer, store: SqlStore, response: PrefillResponse) -> PrefillResponse:
     """Suggestions the viewer may see, their documents redacted and their links screened."""
-    groups = [*response.people, *response.vehicles, *response.places]
+    every = [
+        *(g.suggestions for g in response.people),
+        *(g.suggestions for g in response.vehicles),
+        *(g.suggestions for g in response.places),
+    ]
     ids: set[str] = set()
-    for group in groups:
-        for s in group.suggestions:
+    for suggestions in every:
+        for s in suggestions:
             ids.add(s.attach.id)
             ids.update(r.entity_id for r in s.linked)
             ids.update(r.via_link for r in s.linked)
@@ -137,8 +145,14 @@ async def screen_prefill(viewer: Viewer, store: SqlStore, response: PrefillRespo
 
     return response.model_copy(
         update={
-            "people": [g.model_copy(update={"suggestions": screened(g.suggestions)}) for g in response.people],
-            "vehicles": [g.model_copy(update={"suggestions": screened(g.suggestions)}) for g in response.vehicles],
-            "places": [g.model_copy(update={"suggestions": screened(g.suggestions)}) for g in response.places],
+            "people": [
+                g.model_copy(update={"suggestions": screened(g.suggestions)}) for g in response.people
+            ],
+            "vehicles": [
+                g.model_copy(update={"suggestions": screened(g.suggestions)}) for g in response.vehicles
+            ],
+            "places": [
+                g.model_copy(update={"suggestions": screened(g.suggestions)}) for g in response.places
+            ],
         }
     )

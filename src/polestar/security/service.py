@@ -246,9 +246,7 @@ class SecurityService:
                 )
             )
             if any(d.needs_purpose for _, d in decided):
-                raise PurposeRequired(
-                    f"{action} needs a stated purpose (X-Polestar-Purpose)", decided[0][1]
-                )
+                raise PurposeRequired(f"{action} needs a stated purpose (X-Polestar-Purpose)", decided[0][1])
         return {r.id for (allowed, _), decided in groups.items() if allowed for r, _ in decided}
 
     # --- agreements ------------------------------------------------------------------------------
