@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from polestar.demo.contract import FlowOutcome, Force
+from polestar.demo.contract import FlowOutcome, Force, Progress
 
 ACTOR_HEADER = "X-Polestar-Actor"
 """Names who is acting on the hub's operator API (recorded with the action)."""
@@ -34,6 +34,40 @@ class FlowError(Exception):
 def client() -> httpx.AsyncClient:
     """An HTTP client for simulators and the hub, with a bounded timeout on every call."""
     return httpx.AsyncClient(timeout=REQUEST_TIMEOUT_SECONDS)
+
+
+class FarEndFlow:
+    """A flow checked at the far end; subclasses set ``number`` and ``title`` and write ``_run``.
+
+    ``run`` gives ``_run`` a client and turns a step that could not be taken (``FlowError``) or an
+    answer of an unexpected shape into a failure in the outcome, so a flow reports and never raises.
+    """
+
+    number: int
+    title: str
+
+    def __init__(self, *, timeout: float = 30.0) -> None:
+        self.timeout = timeout
+        """Seconds to wait for the last item to arrive before counting what is missing."""
+
+    async def run(self, force: Force, *, count: int, progress: Progress) -> FlowOutcome:
+        """Drive ``count`` messages through the flow and check what arrived at the far end."""
+        outcome = FlowOutcome(self.number, self.title)
+        try:
+            async with client() as http:
+                await self._run(force, http, count=count, progress=progress, outcome=outcome)
+        except FlowError as exc:
+            outcome.failures += 1
+            outcome.problems.append(str(exc))
+        except (KeyError, TypeError, ValueError) as exc:
+            outcome.failures += 1
+            outcome.problems.append(f"a simulator or the hub answered in a shape not expected: {exc!r}")
+        return outcome
+
+    async def _run(
+        self, force: Force, http: httpx.AsyncClient, *, count: int, progress: Progress, outcome: FlowOutcome
+    ) -> None:
+        raise NotImplementedError
 
 
 async def answer(response: Awaitable[httpx.Response], what: str, *, expect: Iterable[int] = (200,)) -> Any:

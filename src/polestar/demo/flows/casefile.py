@@ -30,9 +30,9 @@ from polestar.demo.flows._far_end import (
     POLL_SECONDS,
     Arrivals,
     DeadLetterWatch,
+    FarEndFlow,
     FlowError,
     answer,
-    client,
     watch,
 )
 
@@ -47,29 +47,11 @@ def urn_of(custody_no: str) -> str:
     return custody_no.replace("/", "")
 
 
-class CaseFileFlow:
+class CaseFileFlow(FarEndFlow):
     """Flow 7: case files from custody records to the prosecutor gateway, one rejected then resubmitted."""
 
     number = 7
     title = "Case file to the prosecutor"
-
-    def __init__(self, *, timeout: float = 30.0) -> None:
-        self.timeout = timeout
-        """Seconds to wait for each stage (acceptances, the rejection, the resubmission)."""
-
-    async def run(self, force: Force, *, count: int, progress: Progress) -> FlowOutcome:
-        """Send ``count`` good case files and one incomplete one; correct and resubmit that one."""
-        outcome = FlowOutcome(self.number, self.title)
-        try:
-            async with client() as http:
-                await self._run(force, http, count=count, progress=progress, outcome=outcome)
-        except FlowError as exc:
-            outcome.failures += 1
-            outcome.problems.append(str(exc))
-        except (KeyError, TypeError, ValueError) as exc:
-            outcome.failures += 1
-            outcome.problems.append(f"a simulator or the hub answered in a shape not expected: {exc!r}")
-        return outcome
 
     async def _run(
         self, force: Force, http: httpx.AsyncClient, *, count: int, progress: Progress, outcome: FlowOutcome

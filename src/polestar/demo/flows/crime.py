@@ -25,9 +25,8 @@ from polestar.demo.contract import FlowOutcome, Force, Progress
 from polestar.demo.flows._far_end import (
     Arrivals,
     DeadLetterWatch,
-    FlowError,
+    FarEndFlow,
     answer,
-    client,
     report_dead_letters,
     watch,
 )
@@ -38,29 +37,11 @@ MAX_CALLS_PER_CRIME = 20
 """Most calls taken, per call with crime indicators wanted, before giving up looking for them."""
 
 
-class CallToCrimeFlow:
+class CallToCrimeFlow(FarEndFlow):
     """Flow 3: calls with crime indicators become draft crime reports, linked back to the call."""
 
     number = 3
     title = "Call to crime report"
-
-    def __init__(self, *, timeout: float = 30.0) -> None:
-        self.timeout = timeout
-        """Seconds to wait for the last crime reference and link before counting what is missing."""
-
-    async def run(self, force: Force, *, count: int, progress: Progress) -> FlowOutcome:
-        """Take calls until ``count`` have crime indicators; check each became a linked crime report."""
-        outcome = FlowOutcome(self.number, self.title)
-        try:
-            async with client() as http:
-                await self._run(force, http, count=count, progress=progress, outcome=outcome)
-        except FlowError as exc:
-            outcome.failures += 1
-            outcome.problems.append(str(exc))
-        except (KeyError, TypeError, ValueError) as exc:
-            outcome.failures += 1
-            outcome.problems.append(f"a simulator or the hub answered in a shape not expected: {exc!r}")
-        return outcome
 
     async def _run(
         self, force: Force, http: httpx.AsyncClient, *, count: int, progress: Progress, outcome: FlowOutcome

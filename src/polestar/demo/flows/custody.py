@@ -25,9 +25,8 @@ from polestar.demo.contract import FlowOutcome, Force, Progress
 from polestar.demo.flows._far_end import (
     Arrivals,
     DeadLetterWatch,
-    FlowError,
+    FarEndFlow,
     answer,
-    client,
     report_dead_letters,
     watch,
 )
@@ -36,29 +35,11 @@ ROUTES = ("custody-to-warehouse", "custody-to-footwear")
 """The hub's routes this flow goes through (examples/force/integration/routes/custody.yaml)."""
 
 
-class CustodyOutwardsFlow:
+class CustodyOutwardsFlow(FarEndFlow):
     """Flow 4: custody events to the warehouse (files) and the footwear database (minimised)."""
 
     number = 4
     title = "Custody outwards"
-
-    def __init__(self, *, timeout: float = 30.0) -> None:
-        self.timeout = timeout
-        """Seconds to wait for the last record to arrive before counting what is missing."""
-
-    async def run(self, force: Force, *, count: int, progress: Progress) -> FlowOutcome:
-        """Make ``count`` custody episodes and check where they arrived."""
-        outcome = FlowOutcome(self.number, self.title)
-        try:
-            async with client() as http:
-                await self._run(force, http, count=count, progress=progress, outcome=outcome)
-        except FlowError as exc:
-            outcome.failures += 1
-            outcome.problems.append(str(exc))
-        except (KeyError, TypeError, ValueError) as exc:
-            outcome.failures += 1
-            outcome.problems.append(f"a simulator or the hub answered in a shape not expected: {exc!r}")
-        return outcome
 
     async def _run(
         self, force: Force, http: httpx.AsyncClient, *, count: int, progress: Progress, outcome: FlowOutcome
