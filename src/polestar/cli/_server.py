@@ -15,29 +15,6 @@ from polestar.config import HubConfig
 STARTUP_POLL_SECONDS = 0.02
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (0 picks a free port); raises ``OSError``."""
-    family, kind, proto, _, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(2048)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def bound_port(sock: socket.socket) -> int:
-    """The port ``sock`` listens on."""
-    port = sock.getsockname()[1]
-    assert isinstance(port, int)
-    return port
-
-
 class HubFailedToStart(RuntimeError):  # noqa: N818 - reads as what the operator sees
     """The API did not start (its lifespan failed); the log says why."""
 

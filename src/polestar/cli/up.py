@@ -13,9 +13,10 @@ from pydantic import ValidationError
 
 from polestar.__about__ import __version__
 from polestar.cli._output import fail, fail_config, out
-from polestar.cli._server import HubFailedToStart, bind, bound_port, serve
+from polestar.cli._server import HubFailedToStart, serve
 from polestar.config import HubConfig, load_config
 from polestar.errors import ConfigError
+from polestar.sockets import bind, bound_port
 
 ConfigOption = Annotated[
     Path | None,

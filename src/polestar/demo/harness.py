@@ -47,6 +47,7 @@ from polestar.demo.force_config import (
 )
 from polestar.sims.runner import build_apps
 from polestar.sims.synthetic import World
+from polestar.sockets import bind
 
 FORCE_DIR_VARIABLE = "POLESTAR_FORCE_DIR"
 """The run's data folder: where file drops and sinks live."""
@@ -175,17 +176,7 @@ def _made(folder: Path) -> Path:
 def _listening(host: str, port: int) -> Generator[socket.socket, None, None]:
     """The hub's socket, bound before anything starts so the simulators can be told its URL."""
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-        sock = socket.socket(family, kind, proto)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(address)
-            sock.listen(2048)
-        except OSError:
-            sock.close()
-            raise
+        sock = bind(host, port)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ForceFailedToStart(f"cannot listen on {host}:{port} for the hub: {reason}") from exc
