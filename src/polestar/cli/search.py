@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import Connection
 
 from polestar.cli._hub import default_actor, hub_config
 from polestar.cli._output import fail, out
@@ -53,6 +54,21 @@ def _with_index(
             await store.close()
 
     return asyncio.run(run())
+
+
+def _read_store(
+    config: ConfigOption, data_dir: DataDirOption, search: Callable[[Connection], Iterable[BaseModel]]
+) -> list[dict[str, object]]:
+    """What ``search`` finds on one connection to the store, as JSON-ready dicts."""
+
+    async def work(store: SqlStore, _index: SearchIndex) -> list[dict[str, object]]:
+        def blocking() -> list[dict[str, object]]:
+            with store.engine.connect() as conn:
+                return [found.model_dump(mode="json") for found in search(conn)]
+
+        return await asyncio.to_thread(blocking)
+
+    return _with_index(config, data_dir, work)
 
 
 @app.command("people")
@@ -114,14 +130,7 @@ def vehicles(
     except ValidationError as exc:
         fail(f"query: {exc.errors()[0]['msg']}", code=2)
 
-    async def work(store: SqlStore, _index: SearchIndex) -> list[dict[str, object]]:
-        def blocking() -> list[dict[str, object]]:
-            with store.engine.connect() as conn:
-                return [v.model_dump(mode="json") for v in search_vehicles(conn, query)]
-
-        return await asyncio.to_thread(blocking)
-
-    found = _with_index(config, data_dir, work)
+    found = _read_store(config, data_dir, lambda conn: search_vehicles(conn, query))
     if as_json:
         typer.echo(json.dumps(found, indent=2))
         return
@@ -155,14 +164,7 @@ def locations(
     except ValidationError as exc:
         fail(f"query: {exc.errors()[0]['msg']}", code=2)
 
-    async def work(store: SqlStore, _index: SearchIndex) -> list[dict[str, object]]:
-        def blocking() -> list[dict[str, object]]:
-            with store.engine.connect() as conn:
-                return [m.model_dump(mode="json") for m in search_locations(conn, query)]
-
-        return await asyncio.to_thread(blocking)
-
-    found = _with_index(config, data_dir, work)
+    found = _read_store(config, data_dir, lambda conn: search_locations(conn, query))
     if as_json:
         typer.echo(json.dumps(found, indent=2))
         return
