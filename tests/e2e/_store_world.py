@@ -3,6 +3,10 @@
 ``hub`` runs an embedded hub (SQLite bus and store) and a cluster one (NATS
 JetStream and PostgreSQL in the test's own schema), publishes ``world()`` on
 its bus and waits until the store's consumer has settled it.
+
+Security is on, as in production: the hub's client carries a real token (every
+role, full clearance: these tests are about the store and search), and
+``hub.token(...)`` mints others for the tests about who may see what.
 """
 
 from __future__ import annotations
@@ -27,13 +31,13 @@ from polestar.errors import BusError
 from polestar.model import Crime, Link, Location, Person, Vehicle, to_envelope
 from polestar.model.common import Entity
 from polestar.model.envelope import Envelope
-from polestar.security.config import AuthenticationMode, SecurityConfig
+from polestar.security.testing import auth_headers
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-WHO = {"X-Polestar-Actor": "user:pc1234", "X-Polestar-Purpose": "crime report 5201234/26"}
+PURPOSE = "crime report 5201234/26"
+WHO = {"X-Polestar-Purpose": PURPOSE}
+"""Why the tests search (the caller is the client's token)."""
 SKETTY = (51.6155, -3.9880)
-OPEN = SecurityConfig(authentication=AuthenticationMode.OFF)
-"""Authentication has its own tests; these look at the store and search."""
 TYPES = {
     "person": "person.updated",
     "vehicle": "vehicle.updated",
@@ -113,7 +117,7 @@ def world() -> list[Entity]:
 @pytest.fixture(params=["embedded", pytest.param("cluster", marks=[pytest.mark.postgres, pytest.mark.nats])])
 async def hub_config(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[HubConfig]:
     if request.param == "embedded":
-        yield HubConfig(data_dir=tmp_path, security=OPEN)
+        yield HubConfig(data_dir=tmp_path)
         return
     unique = request.getfixturevalue("unique")
     schema = request.getfixturevalue("postgres_schema")
@@ -124,7 +128,6 @@ async def hub_config(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[
     yield HubConfig(
         profile=Profile.CLUSTER,
         data_dir=tmp_path,
-        security=OPEN,
         bus=bus,
         store=StoreConfig(url=f"{base}?options=-csearch_path%3D{schema}"),
     )
@@ -163,8 +166,14 @@ async def settled(client: httpx.AsyncClient) -> None:
 @dataclass
 class Hub:
     client: httpx.AsyncClient
+    """Carries a token with every role and full clearance."""
     bus: Any
     app: FastAPI
+    config: HubConfig
+
+    def token(self, **claims: Any) -> dict[str, str]:
+        """``Authorization`` (and the test purpose) for a caller with these claims (see ``auth_headers``)."""
+        return auth_headers(self.config, purpose=PURPOSE, **claims)
 
 
 @pytest.fixture
@@ -172,9 +181,10 @@ async def hub(hub_config: HubConfig) -> AsyncIterator[Hub]:
     app = create_app(hub_config)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        headers = auth_headers(hub_config)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub", headers=headers) as client:
             bus = app.state.hub.bus.engine
             for entity in world():
                 await bus.publish(envelope(entity))
             await settled(client)
-            yield Hub(client, bus, app)
+            yield Hub(client, bus, app, hub_config)

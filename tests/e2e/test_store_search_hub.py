@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from _store_world import OPEN, SKETTY, WHO, envelope, eventually, hub, hub_config, prov, world
+from _store_world import SKETTY, WHO, envelope, eventually, hub, hub_config, prov, world
 
 from polestar.api import create_app
 from polestar.audit import AuditQuery, Operation, Outcome, SubjectRef
 from polestar.config import HubConfig, StoreConfig
 from polestar.model import Person
+from polestar.security.testing import auth_headers
 
 __all__ = ["hub", "hub_config"]  # fixtures, used by name
 
@@ -204,9 +205,7 @@ async def test_bad_input_is_refused_with_where_it_is(hub):
     assert "not event kinds" in not_an_event.json()["errors"][0]["msg"]
     hops = await client.get("/search/links/p1", params={"hops": 99}, headers=WHO)
     assert hops.json()["errors"][0]["loc"] == ["query", "hops"]
-    no_purpose = await client.post(
-        "/search/people", json={"family": "Smith"}, headers={"X-Polestar-Actor": "user:pc1"}
-    )
+    no_purpose = await client.post("/search/people", json={"family": "Smith"})
     assert no_purpose.status_code == 400
     assert "X-Polestar-Purpose" in no_purpose.json()["detail"]
 
@@ -227,12 +226,13 @@ async def test_bad_input_is_refused_with_where_it_is(hub):
 async def test_a_store_that_cannot_start_does_not_stop_the_hub(tmp_path):
     (tmp_path / "blocked").write_text("a file where the store's folder should be")
     config = HubConfig(
-        data_dir=tmp_path, security=OPEN, store=StoreConfig(url=f"sqlite:///{tmp_path}/blocked/store.sqlite3")
+        data_dir=tmp_path, store=StoreConfig(url=f"sqlite:///{tmp_path}/blocked/store.sqlite3")
     )
     app = create_app(config)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        headers = auth_headers(config)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub", headers=headers) as client:
             assert (await client.get("/health")).status_code == 200
             ready = await client.get("/ready")
             assert ready.status_code == 503
@@ -255,11 +255,18 @@ async def test_every_search_is_recorded_as_a_consultation_with_its_purpose(hub):
     [search] = [
         r for r in about_him if r.operation is Operation.CONSULTATION and r.service == "polestar-search"
     ]
-    # The actor is the verified caller: with authentication off, the hub's anonymous operator.
-    assert search.actor.person == "user:anonymous"
+    # The actor is the verified caller: the token's subject.
+    assert search.actor.person == "user:pc1234"
     assert search.purpose == WHO["X-Polestar-Purpose"]
     searches = await log.find(AuditQuery(system="polestar-search"))
-    assert sorted(r.outcome for r in searches) == sorted([Outcome.SUCCEEDED, Outcome.REFUSED])
+    assert [r.outcome for r in searches] == [Outcome.SUCCEEDED]
+    # The search without a purpose was refused by policy before it ran, and that is recorded too.
+    decisions = await log.find(AuditQuery(operation=Operation.ACCESS_DECISION))
+    assert any(
+        r.outcome is Outcome.REFUSED
+        and r.details.get("policies") == ["purpose-required-to-read-personal-data"]
+        for r in decisions
+    )
 
 
 async def test_erasing_a_person_takes_them_out_of_search(hub):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -39,6 +41,13 @@ connectors to each system a force runs.
 
 Errors are returned as RFC 9457 problem details (`application/problem+json`).
 """
+SLOW_STOP_SECONDS = 5.0
+"""A component still stopping after this long is named in the log (what the hub waits on)."""
+COMPONENT_STOP_SECONDS = 20.0
+"""A component still stopping after this long is abandoned so the rest can close (longer than
+the store's own wait for its running applies)."""
+
+log = logging.getLogger(__name__)
 
 
 class ServiceIndex(BaseModel):
@@ -116,13 +125,13 @@ def create_app(  # noqa: PLR0915 - the composition root: every component is wire
                 yield
             finally:
                 hub.components["api"] = ComponentStatus.STOPPING
-                await devices.close()
+                await _stopping("the device gateway", devices.close)
                 if integration is not None:
-                    await integration.close()
-                await store.close()
-                await bus.close()
+                    await _stopping("the integration runtime", integration.close)
+                await _stopping("the store", store.close)
+                await _stopping("the bus", bus.close)
         finally:
-            await audit.close()
+            await _stopping("the audit log", audit.close)
 
     app = FastAPI(
         title="Polestar",
@@ -180,3 +189,27 @@ def create_app(  # noqa: PLR0915 - the composition root: every component is wire
         )
 
     return app
+
+
+async def _stopping(name: str, close: Callable[[], Awaitable[None]]) -> None:
+    """Close one component; one that fails or hangs is logged and the rest still close.
+
+    The rest must close even so: each releases its connections. A slow one is named while
+    the hub waits for it.
+    """
+    slow = asyncio.get_running_loop().call_later(
+        SLOW_STOP_SECONDS, log.warning, "still waiting for %s to stop after %g s", name, SLOW_STOP_SECONDS
+    )
+    bound = asyncio.timeout(COMPONENT_STOP_SECONDS)
+    try:
+        async with bound:
+            await close()
+    except TimeoutError:
+        if not bound.expired():
+            log.exception("%s did not stop cleanly; stopping the rest", name)
+        else:
+            log.error("%s did not stop within %g s; stopping the rest", name, COMPONENT_STOP_SECONDS)  # noqa: TRY400 - the hang is the news, not a traceback
+    except Exception:
+        log.exception("%s did not stop cleanly; stopping the rest", name)
+    finally:
+        slow.cancel()

@@ -17,6 +17,13 @@ Configuration is ``devices/*.yaml`` in the integration folder
 Every check is audited: the question as a consultation by the officer with
 their stated reason, the answer as a disclosure to their device. An answer
 that cannot be audited is not given.
+
+Authorisation: a check is ``device.check``; a device's state and dispatch feed
+are ``device.read`` and a unit's status ``device.status``, each decided on the
+device itself, so policy lets an officer's device read only its own feed. The
+officer and device are the verified token's (``polestar.api.device_identity``).
+A check is a disclosure to the national system, so the data-sharing agreement
+gate decides it first, as for every outbound route.
 """
 
 from __future__ import annotations
@@ -24,26 +31,27 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from polestar.api.bus_component import BusComponent
+from polestar.api.device_identity import NAME, calling_device, device_caller, invalid
 from polestar.api.health import ComponentStatus
 from polestar.api.integration_component import IntegrationComponent
 from polestar.api.problems import Problem
-from polestar.bus.contract import BusEngine
+from polestar.audit import AuditError
+from polestar.bus.contract import BusEngine, BusMessage
 from polestar.connectors.contract import OutboundConnector
 from polestar.devices import (
     INCIDENT_PATTERN,
     AuditRecorder,
+    CheckNotAgreed,
     CheckRefused,
     ChecksDesk,
     CheckUnavailable,
@@ -65,7 +73,9 @@ from polestar.devices import (
 from polestar.devices.audit import AnswerNotAudited, CheckAudit
 from polestar.errors import BusError, BusUnavailable, ConfigError
 from polestar.model.envelope import Envelope
-from polestar.security.web import require
+from polestar.security.policy import Resource, marking_of
+from polestar.security.principal import Principal
+from polestar.security.web import CurrentPrincipal, require, security_of
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +119,10 @@ class DeviceComponent:
             return None
         return self.integration.runtime.outbound_connector(name)
 
+    def _delivery_gate(self) -> Any:
+        # The same agreement gate the routes runtime asks before every delivery (install_security sets it).
+        return None if self.integration is None else self.integration.runtime.delivery_gate
+
     @property
     def folder(self) -> Path | None:
         """The integration folder the gateway is configured in."""
@@ -130,7 +144,9 @@ class DeviceComponent:
             self.reason = f"no device gateway is configured in {self.folder}/devices"
             return
         self.config = config
-        self.checks = ChecksDesk(config.checks, self._connector, system=config.checks.system)
+        self.checks = ChecksDesk(
+            config.checks, self._connector, system=config.checks.system, gate=self._delivery_gate
+        )
         self.status = StatusDesk(config.status, self.bus)
         self.feed = DispatchFeed(config.dispatch, self.bus)
         await self.feed.start()
@@ -146,8 +162,6 @@ class DeviceComponent:
 
 
 # -- the device API ------------------------------------------------------------------------------
-
-_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
 DEVICE_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": HTTPStatus(status).phrase}
@@ -166,11 +180,6 @@ class DeviceState(BaseModel):
     position: int | None = Field(description="The bus sequence the dispatch feed has read up to.")
 
 
-def _invalid(where: str, name: str, msg: str) -> RequestValidationError:
-    """A 422 naming ``where.name`` (rendered by the app's problem handler)."""
-    return RequestValidationError([{"loc": (where, name), "msg": msg, "type": "value_error"}])
-
-
 def _unavailable(detail: str, retry_after: float) -> HTTPException:
     return HTTPException(
         HTTPStatus.SERVICE_UNAVAILABLE, detail, headers={"Retry-After": str(max(1, math.ceil(retry_after)))}
@@ -183,26 +192,16 @@ def _running(component: DeviceComponent) -> DeviceGatewayConfig:
     return component.config
 
 
-def _caller(request: Request, stated: str | None) -> tuple[str, str]:
-    """(officer, device) from the body and the device's headers; 422 naming what is missing."""
-    officer = stated or request.headers.get("x-officer-id")
-    device = request.headers.get("x-device-id")
-    if not officer:
-        raise _invalid("body", "officer", "the officer asking is required (or the X-Officer-Id header)")
-    if not _NAME.match(officer):
-        raise _invalid("header", "X-Officer-Id", "1-64 letters, digits and . _ @ - only")
-    if not device:
-        raise _invalid("header", "X-Device-Id", "the device asking is required")
-    if not _NAME.match(device):
-        raise _invalid("header", "X-Device-Id", "1-64 letters, digits and . _ @ - only")
-    return officer, device
+async def _own_device(request: Request, principal: Principal, device: str, action: str) -> None:
+    """Policy on the device itself: an officer's token reaches only its bound device (403, audited)."""
+    await security_of(request).authorize(principal, action, Resource.device(device[:64]))
 
 
 def _call_sign(component: DeviceComponent, device: str) -> str:
     config = _running(component)
-    call_sign = config.dispatch.call_sign_of(device) if _NAME.match(device) else None
+    call_sign = config.dispatch.call_sign_of(device) if NAME.match(device) else None
     if call_sign is None:
-        raise _invalid("path", "device", "not a device id the gateway can tell a unit's call sign from")
+        raise invalid("path", "device", "not a device id the gateway can tell a unit's call sign from")
     return call_sign
 
 
@@ -213,34 +212,33 @@ def create_device_router(component: DeviceComponent) -> APIRouter:
     @router.post(
         "/api/checks/person", summary="Person check", dependencies=[Depends(require("device.check"))]
     )
-    async def person_check(body: PersonCheck, request: Request) -> PersonAnswer:
+    async def person_check(body: PersonCheck, request: Request, principal: CurrentPrincipal) -> PersonAnswer:
         """Ask the configured national system about a person, by PNC ID or name and date of birth.
 
         The reason code is required and recorded, with the justification, as the purpose of
         the consultation; the answer is recorded as a disclosure to the device. 503 with
         Retry-After when the system is unavailable (its circuit breaker open).
         """
-        answer = await run_check(component, request, body)
+        answer = await run_check(component, request, principal, body)
         assert isinstance(answer, PersonAnswer)
         return answer
 
     @router.post(
         "/api/checks/vehicle", summary="Vehicle check", dependencies=[Depends(require("device.check"))]
     )
-    async def vehicle_check(body: VehicleCheck, request: Request) -> VehicleAnswer:
+    async def vehicle_check(
+        body: VehicleCheck, request: Request, principal: CurrentPrincipal
+    ) -> VehicleAnswer:
         """Ask the configured national system about a vehicle by registration mark."""
-        answer = await run_check(component, request, body)
+        answer = await run_check(component, request, principal, body)
         assert isinstance(answer, VehicleAnswer)
         return answer
 
-    @router.get(
-        "/api/devices/{device}",
-        summary="A device's unit and streams",
-        dependencies=[Depends(require("device.read"))],
-    )
-    async def device_state(device: str) -> DeviceState:
+    @router.get("/api/devices/{device}", summary="A device's unit and streams")
+    async def device_state(device: str, request: Request, principal: CurrentPrincipal) -> DeviceState:
         """The unit a device rides with and how many dispatch streams it has open."""
         call_sign = _call_sign(component, device)
+        await _own_device(request, principal, device, "device.read")
         feed = component.feed
         assert feed is not None
         return DeviceState(
@@ -250,33 +248,45 @@ def create_device_router(component: DeviceComponent) -> APIRouter:
     @router.get(
         "/api/devices/{device}/dispatches",
         summary="Dispatches to a device (Server-Sent Events)",
-        dependencies=[Depends(require("device.read"))],
         response_class=StreamingResponse,
         responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream."}},
     )
-    async def dispatches(device: str, request: Request) -> StreamingResponse:
+    async def dispatches(device: str, request: Request, principal: CurrentPrincipal) -> StreamingResponse:
         """Incidents assigned to the device's unit, as ``event: dispatch`` with the bus sequence as id.
 
-        Send ``Last-Event-ID`` to resume: everything after it is replayed from the bus first.
+        Send ``Last-Event-ID`` to resume: everything after it is replayed from the bus first. A
+        device reads only its own feed (403 for another's).
         """
         call_sign = _call_sign(component, device)
+        await _own_device(request, principal, device, "device.read")
         feed = component.feed
         assert feed is not None
         last = (request.headers.get("last-event-id") or "").strip()
         if last and not last.isdigit():
-            raise _invalid("header", "Last-Event-ID", "not an id this hub sent (a bus sequence number)")
+            raise invalid("header", "Last-Event-ID", "not an id this hub sent (a bus sequence number)")
+        security = security_of(request)
+
+        async def may_receive(message: BusMessage) -> bool:
+            # Each dispatch is decided as a disclosure to this device, on the incident's own marking.
+            envelope = message.envelope
+            resource = Resource(
+                id=f"event:{envelope.id}",
+                kind="device",
+                marking=marking_of(envelope.classification),
+                category=device[:128],
+            )
+            return (await security.decide(principal, "device.read", resource)).allowed
+
         return StreamingResponse(
-            sse_events(feed, call_sign, int(last) if last else None),
+            sse_events(feed, call_sign, int(last) if last else None, may_receive),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    @router.post(
-        "/api/incidents/{incident}/status",
-        summary="A unit's status",
-        dependencies=[Depends(require("device.status"))],
-    )
-    async def status(incident: str, body: StatusReport, request: Request) -> StatusAccepted:
+    @router.post("/api/incidents/{incident}/status", summary="A unit's status")
+    async def status(
+        incident: str, body: StatusReport, request: Request, principal: CurrentPrincipal
+    ) -> StatusAccepted:
         """A unit's status for an incident (ENROUTE, ONSCENE, CLEARED), numbered per incident.
 
         Published for the route that carries it to CAD. The next sequence is accepted, a repeat
@@ -286,16 +296,23 @@ def create_device_router(component: DeviceComponent) -> APIRouter:
         desk = component.status
         assert desk is not None
         if not INCIDENT_PATTERN.match(incident):
-            raise _invalid("path", "incident", "1-64 letters, digits, '_' or '-'")
-        try:
-            return await desk.report(
-                incident,
-                body,
-                device=request.headers.get("x-device-id"),
-                officer=request.headers.get("x-officer-id"),
+            raise invalid("path", "incident", "1-64 letters, digits, '_' or '-'")
+        device = await calling_device(request, principal, action="device.status")
+        await _own_device(request, principal, device, "device.status")
+        unit = _running(component).dispatch.call_sign_of(device)
+        if unit is not None and unit.upper() != body.callSign.upper():
+            await security_of(request).refuse(
+                principal,
+                "device.status",
+                Resource.device(device),
+                f"device {device} rides with {unit}; it cannot report {body.callSign}'s status",
+                policy="a-device-reports-its-own-unit",
             )
+        officer = principal.person if security_of(request).required else request.headers.get("x-officer-id")
+        try:
+            return await desk.report(incident, body, device=device, officer=officer)
         except UnknownStatus as exc:
-            raise _invalid("body", "status", str(exc)) from None
+            raise invalid("body", "status", str(exc)) from None
         except SequenceConflict as exc:
             raise HTTPException(HTTPStatus.CONFLICT, str(exc)) from None
         except (BusUnavailable, BusError) as exc:
@@ -305,25 +322,28 @@ def create_device_router(component: DeviceComponent) -> APIRouter:
 
 
 async def run_check(
-    component: DeviceComponent, request: Request, check: PersonCheck | VehicleCheck
+    component: DeviceComponent, request: Request, principal: Principal, check: PersonCheck | VehicleCheck
 ) -> PersonAnswer | VehicleAnswer:
     """Ask, audit and answer one check; HTTP problems for what went wrong, naming it."""
     config = _running(component)
     desk = component.checks
     assert desk is not None
-    officer, device = _caller(request, check.officer)
+    caller = await device_caller(request, principal, action="device.check", stated_officer=check.officer)
+    officer, device = caller.officer, caller.device
     reason = desk.reason_text(check.reason)
     if reason is None:
         codes = ", ".join(f"{c} ({t})" for c, t in sorted(config.checks.reason_codes.items()))
-        raise _invalid("body", "reason", f"{check.reason!r} is not a reason code; use one of {codes}")
+        raise invalid("body", "reason", f"{check.reason!r} is not a reason code; use one of {codes}")
     purpose = f"{check.reason}: {reason}" + (f" - {check.justification}" if check.justification else "")
     kind = "person" if isinstance(check, PersonCheck) else "vehicle"
     query = f"{kind} check " + " ".join(f"{k}={v}" for k, v in check.terms().items())
+    # The agreement with the national system lists the purposes a check serves in words (the
+    # reason codes' meanings), so the envelope states the reason's words first.
     envelope = Envelope(
         source=f"/devices/{device}",
         type=f"{kind}.check.requested",
         actor=f"user:{officer}",
-        purpose=purpose,
+        purpose=reason + (f" - {check.justification}" if check.justification else ""),
         data={"terms": check.terms(), "device": device},
     )
     audit = CheckAudit(
@@ -346,7 +366,10 @@ async def run_check(
         raise _unavailable(exc.reason, exc.retry_after) from None
     except CheckRefused as exc:
         await audit.failed(query, str(exc))
-        raise _invalid("body", "query", str(exc)) from None
+        raise invalid("body", "query", str(exc)) from None
+    except CheckNotAgreed as exc:
+        await audit.failed(query, str(exc))
+        raise HTTPException(HTTPStatus.FORBIDDEN, str(exc)) from None
     try:
         await audit.answered(query, answer, vrm=check.terms().get("VRM"))
     except AnswerNotAudited as exc:
@@ -354,15 +377,27 @@ async def run_check(
     return answer
 
 
-async def sse_events(feed: DispatchFeed, call_sign: str, after: int | None) -> AsyncIterator[bytes]:
-    """The Server-Sent Events of ``call_sign``'s dispatches after bus sequence ``after``."""
+async def sse_events(
+    feed: DispatchFeed,
+    call_sign: str,
+    after: int | None,
+    may_receive: Callable[[BusMessage], Awaitable[bool]] | None = None,
+) -> AsyncIterator[bytes]:
+    """The Server-Sent Events of ``call_sign``'s dispatches after bus sequence ``after``.
+
+    ``may_receive`` leaves out a dispatch policy does not let this device receive (an incident
+    marked above its officer's clearance); if the decision cannot be recorded the stream ends.
+    """
     yield b": dispatches for " + call_sign.encode() + b"\nretry: 1000\n\n"
     try:
         async for message in feed.follow(call_sign, after):
             if message is None:
                 yield b": keep-alive\n\n"
                 continue
+            if may_receive is not None and not await may_receive(message):
+                continue
             data = json.dumps(dispatch_payload(message, call_sign), separators=(",", ":"))
             yield f"id: {message.sequence}\nevent: dispatch\ndata: {data}\n\n".encode()
-    except StreamOverrun:
+    except (StreamOverrun, AuditError):
+        # Overrun: the device resumes from the bus. Audit down: nothing is disclosed unrecorded.
         return

@@ -16,16 +16,28 @@ markings, and documents are redacted field by field.
 
 import contextlib
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
 
 from polestar.api.store_component import StoreComponent
 from polestar.api.store_pairs import merge_pair, review_pair
+from polestar.api.store_views import (
+    ClaimView,
+    Decision,
+    HistoryView,
+    MergeRequest,
+    MergeView,
+    Reason,
+    RecordView,
+    ReviewView,
+    claim_view,
+    merge_view,
+    review_view,
+    version_label,
+)
 from polestar.audit import AuditError
 from polestar.resolution import ResolutionError, ReviewDecided, ReviewNotFound, ReviewStatus
 from polestar.search.api import (
@@ -39,112 +51,9 @@ from polestar.search.api import (
 )
 from polestar.search.errors import ConsultationRefused, ConsultationUnrecorded, SearchUnavailable
 from polestar.search.screening import Marked, Viewer, markings, visible_ids
-from polestar.security.policy import marking_of
 from polestar.store import EntityNotFound, MergeNotFound, MergeRefused, SqlStore
 
 T = TypeVar("T")
-
-
-class RecordView(BaseModel):
-    """A record as held now (its survivor if the id asked for was merged)."""
-
-    id: str
-    requested_id: str
-    kind: str
-    version: int
-    marking: str
-    document: dict[str, Any]
-    merged_ids: list[str]
-    created_at: datetime
-    updated_at: datetime
-
-
-class HistoryView(BaseModel):
-    """One alteration of a record."""
-
-    seq: int
-    version: int
-    operation: str
-    changed_fields: list[str]
-    actor: str | None
-    message_id: str | None
-    correlation_id: str | None
-    reason: str | None
-    recorded_at: datetime
-    document: dict[str, Any]
-
-
-class ClaimView(BaseModel):
-    """One source's value for one field; ``current`` if it is the one chosen."""
-
-    path: str
-    system: str
-    value: Any
-    organisation: str
-    reference: str | None
-    observed_at: datetime
-    version: int
-    current: bool
-
-
-class MergeView(BaseModel):
-    """A merge, and its undoing once undone."""
-
-    id: str
-    survivor_id: str
-    merged_id: str
-    actor: str
-    reason: str
-    merged_at: datetime
-    unmerged_at: datetime | None
-    unmerged_by: str | None
-    unmerge_reason: str | None
-    active: bool
-
-
-class MergeRequest(BaseModel):
-    """Fold ``other_id`` into ``survivor_id`` (reversibly)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    survivor_id: str = Field(min_length=1, max_length=128)
-    other_id: str = Field(min_length=1, max_length=128)
-    reason: str = Field(min_length=1, max_length=500, examples=["same PNC ID on both custody records"])
-
-
-class Reason(BaseModel):
-    """Why (recorded with the action)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class ReviewView(BaseModel):
-    """A pair the matcher was unsure of."""
-
-    id: str
-    record_id: str
-    candidate_id: str
-    score: float
-    fields: list[dict[str, Any]]
-    status: ReviewStatus
-    created_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-    reason: str | None
-    merge_id: str | None
-
-
-class Decision(BaseModel):
-    """A person's decision on a review: the same record (merge) or not (keep separate)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    same: bool = Field(description="True merges the pair (reversibly); false keeps them separate.")
-    reason: str = Field(
-        min_length=1, max_length=500, examples=["different dates of birth on the custody photos"]
-    )
 
 
 def create_store_router(  # noqa: PLR0915 - one closure per route, sharing the store and the log
@@ -226,7 +135,9 @@ def create_store_router(  # noqa: PLR0915 - one closure per route, sharing the s
             # Each version is shown only if its own marking may be: a record once SECRET stays so.
             versions = {
                 f"{record_id}@{e.seq}": Marked(
-                    f"{record_id}@{e.seq}", record.kind, _label(e.document.get("marking"), record.marking)
+                    f"{record_id}@{e.seq}",
+                    record.kind,
+                    version_label(e.document.get("marking"), record.marking),
                 )
                 for e in entries
             }
@@ -266,7 +177,7 @@ def create_store_router(  # noqa: PLR0915 - one closure per route, sharing the s
             for key, c in marked.items():
                 redacted = who.redact({c.path: c.value})
                 if key in shown and c.path in redacted:
-                    views.append(_claim_view(c, redacted[c.path]))
+                    views.append(claim_view(c, redacted[c.path]))
             return views
 
         return await consulted(who.actor, purpose, "provenance", record_id, read)
@@ -278,7 +189,7 @@ def create_store_router(  # noqa: PLR0915 - one closure per route, sharing the s
         await seen(who, held, record_id)
         found = await held.merges(record_id)
         shown = await visible_ids(who, held, {m.survivor_id for m in found} | {m.merged_id for m in found})
-        return [_merge_view(m) for m in found if m.survivor_id in shown and m.merged_id in shown]
+        return [merge_view(m) for m in found if m.survivor_id in shown and m.merged_id in shown]
 
     @router.post("/store/merges", summary="Merge two records", status_code=HTTPStatus.CREATED)
     async def merge(body: Annotated[MergeRequest, Body()], who: Merger) -> MergeView:
@@ -288,7 +199,7 @@ def create_store_router(  # noqa: PLR0915 - one closure per route, sharing the s
             await seen(who, held, record_id)
         with _answering():
             record = await held.merge(body.survivor_id, body.other_id, actor=who.actor, reason=body.reason)
-        return _merge_view(record)
+        return merge_view(record)
 
     @router.post("/store/merges/{merge_id}/unmerge", summary="Undo a merge")
     async def unmerge(merge_id: RecordId, body: Annotated[Reason, Body()], who: Merger) -> MergeView:
@@ -301,7 +212,7 @@ def create_store_router(  # noqa: PLR0915 - one closure per route, sharing the s
             raise HTTPException(HTTPStatus.NOT_FOUND, f"no merge {merge_id}")
         with _answering():
             record = await held.unmerge(merge_id, actor=who.actor, reason=body.reason)
-        return _merge_view(record)
+        return merge_view(record)
 
     return router
 
@@ -330,7 +241,7 @@ def create_review_router(component: StoreComponent, *, viewer: ViewerSource = he
         held = running()
         found = await component.resolver.reviews(status, limit)
         shown = await visible_ids(who, held, {r.record_id for r in found} | {r.candidate_id for r in found})
-        return [_review_view(r) for r in found if r.record_id in shown and r.candidate_id in shown]
+        return [review_view(r) for r in found if r.record_id in shown and r.candidate_id in shown]
 
     @router.post("/resolution/reviews/{review_id}/decision", summary="Decide a review")
     async def decide(review_id: RecordId, body: Annotated[Decision, Body()], who: Decider) -> ReviewView:
@@ -343,7 +254,7 @@ def create_review_router(component: StoreComponent, *, viewer: ViewerSource = he
             review = await component.resolver.decide(
                 review_id, same=body.same, actor=who.actor, reason=body.reason
             )
-        return _review_view(review)
+        return review_view(review)
 
     return router
 
@@ -367,52 +278,3 @@ def _answering() -> Iterator[None]:
         raise HTTPException(
             HTTPStatus.SERVICE_UNAVAILABLE, f"the store could not answer: {str(exc.orig).strip()[:200]}"
         ) from None
-
-
-def _label(value: Any, default: str) -> str:
-    """A version's marking label (an unreadable one is the most restricted)."""
-    return default if value is None else marking_of(value).label
-
-
-def _claim_view(c: Any, value: Any) -> ClaimView:
-    return ClaimView(
-        path=c.path,
-        system=c.system,
-        value=value,
-        organisation=c.organisation,
-        reference=c.reference,
-        observed_at=c.observed_at,
-        version=c.version,
-        current=c.current,
-    )
-
-
-def _merge_view(record: Any) -> MergeView:
-    return MergeView(
-        id=record.id,
-        survivor_id=record.survivor_id,
-        merged_id=record.merged_id,
-        actor=record.actor,
-        reason=record.reason,
-        merged_at=record.merged_at,
-        unmerged_at=record.unmerged_at,
-        unmerged_by=record.unmerged_by,
-        unmerge_reason=record.unmerge_reason,
-        active=record.active,
-    )
-
-
-def _review_view(review: Any) -> ReviewView:
-    return ReviewView(
-        id=review.id,
-        record_id=review.record_id,
-        candidate_id=review.candidate_id,
-        score=review.score,
-        fields=[dict(f) for f in review.fields],
-        status=review.status,
-        created_at=review.created_at,
-        decided_by=review.decided_by,
-        decided_at=review.decided_at,
-        reason=review.reason,
-        merge_id=review.merge_id,
-    )

@@ -16,6 +16,7 @@ from polestar.devices.answers import PersonAnswer, VehicleAnswer
 from polestar.devices.audit import AuditRecorder
 from polestar.devices.checks import (
     CheckError,
+    CheckNotAgreed,
     CheckRefused,
     ChecksDesk,
     CheckUnavailable,
@@ -37,6 +38,7 @@ __all__ = [
     "INCIDENT_PATTERN",
     "AuditRecorder",
     "CheckError",
+    "CheckNotAgreed",
     "CheckRefused",
     "CheckUnavailable",
     "ChecksDesk",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -50,6 +50,10 @@ class CheckUnavailable(CheckError):  # noqa: N818 - reads as the answer the offi
 
 class CheckRefused(CheckError):  # noqa: N818 - reads as the answer the officer gets
     """The system refused this request (its fault text says which field); asking again will not help."""
+
+
+class CheckNotAgreed(CheckError):  # noqa: N818 - reads as the answer the officer gets
+    """No data-sharing agreement lets this check's personal data go to the system: it is not asked."""
 
 
 class _Check(BaseModel):
@@ -129,15 +133,25 @@ class VehicleCheck(_Check):
 
 ConnectorLookup = Callable[[str], OutboundConnector | None]
 """The running outbound connector of a name (the integration runtime's)."""
+GateLookup = Callable[[], Callable[[str, str | None, Envelope], Awaitable[Envelope]] | None]
+"""The data-sharing agreement gate in force (the integration runtime's ``delivery_gate``), if any."""
 
 
 class ChecksDesk:
     """Asks the configured connector, behind one circuit breaker per connector, with a timeout."""
 
-    def __init__(self, config: ChecksConfig, connectors: ConnectorLookup, *, system: str = "PNC") -> None:
+    def __init__(
+        self,
+        config: ChecksConfig,
+        connectors: ConnectorLookup,
+        *,
+        system: str = "PNC",
+        gate: GateLookup = lambda: None,
+    ) -> None:
         self.config = config
         self.system = system
         self._connectors = connectors
+        self._gate = gate
         self._breakers: dict[str, CircuitBreaker] = {}
 
     def breaker(self, connector: str) -> CircuitBreaker:
@@ -188,6 +202,14 @@ class ChecksDesk:
                 "(see GET /connectors)",
                 retry_after=self.config.breaker.open_seconds,
             )
+        # A check sends personal data to another controller's system: a disclosure, so the same
+        # agreement gate as every outbound route decides whether it may happen at all.
+        gate = self._gate()
+        if gate is not None:
+            try:
+                envelope = await gate(connector_name, None, envelope)
+            except DeliveryRefused as exc:
+                raise CheckNotAgreed(f"{self.system} was not asked: {exc}") from None
         message = OutboundMessage(
             envelope=envelope, body=self._enquiry(element, check, officer), content_type="application/xml"
         )

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from polestar.background import stop_task
 from polestar.bus.contract import BusEngine, BusMessage
 from polestar.devices.config import DispatchConfig
 from polestar.errors import PolestarError
@@ -75,6 +76,7 @@ class DispatchFeed:
         self._bus = bus
         self._listeners: set[_Listener] = set()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.position: int | None = None
         """The bus sequence the tail has read up to (None until it has looked)."""
 
@@ -84,22 +86,23 @@ class DispatchFeed:
 
     async def start(self) -> None:
         """Start tailing the bus in the background (it waits for the bus)."""
+        self._stopping.clear()
         self._task = asyncio.create_task(self._tail(), name="polestar-devices-dispatch-tail")
 
     async def close(self) -> None:
         """Stop the tail; open streams end."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # A flag as well as a cancel: nats-py can swallow a cancel (see polestar.background).
+            self._stopping.set()
+            await stop_task(task)
         for listener in self._listeners:
             listener.overrun = True
             with contextlib.suppress(asyncio.QueueFull):
                 listener.queue.put_nowait(_STOP)
 
     async def _tail(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             bus = self._bus()
             try:
                 if bus is None:

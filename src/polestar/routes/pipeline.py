@@ -10,6 +10,7 @@ is sent, requests are not made, and an aggregate completes at once.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -100,6 +101,8 @@ class Resources:
     outbound: Mapping[str, OutboundConnector] = field(default_factory=dict)
     connector_counters: Mapping[str, Counters] = field(default_factory=dict)
     preview: bool = False
+    clock: Callable[[], float] = time.monotonic
+    """The circuit breakers' clock, in seconds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +292,9 @@ def _connector_output(
             if on_breaker is not None:
                 on_breaker(name, state)
 
-        breaker = CircuitBreaker(config.circuit_breaker, name=f"{route}/{name}", on_change=changed)
+        breaker = CircuitBreaker(
+            config.circuit_breaker, name=f"{route}/{name}", clock=resources.clock, on_change=changed
+        )
     record_format = config.format or (spec.format if spec is not None else RecordFormat.JSON)
     return ConnectorDelivery(
         config,

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,7 @@ class IntegrationRuntime:
         registry: connector kinds (default: the built-in ones).
         on_collected: told of what each inbound message brought in (default: nobody).
         on_delivered: told of each message a connector delivered (default: nobody).
+        breaker_clock: the circuit breakers' clock, in seconds (tests drive their own).
     """
 
     def __init__(
@@ -149,8 +151,10 @@ class IntegrationRuntime:
         on_collected: CollectionRecorder | None = None,
         on_delivered: DeliveryRecorder | None = None,
         variables: Mapping[str, str] | None = None,
+        breaker_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config_dir = Path(config_dir)
+        self._breaker_clock = breaker_clock
         self.variables = variables
         """Fill in ``${NAME}`` in the folder's files (None: the process environment at each load)."""
         self.on_collected = on_collected
@@ -187,8 +191,12 @@ class IntegrationRuntime:
     async def stop(self) -> None:
         """Stop every route, then every connector."""
         async with self._lock:
-            for name in list(self._routes):
-                await self._stop_route(name)
+            # Together, not one by one: each route notices its stop only when its fetch ends.
+            names = list(self._routes)
+            results = await asyncio.gather(*map(self._stop_route, names), return_exceptions=True)
+            for name, result in zip(names, results, strict=True):
+                if isinstance(result, Exception):
+                    log.error("route %s did not stop cleanly: %r", name, result)
             for name in list(self._connectors):
                 await self._stop_connector(name)
             self.config = None
@@ -273,6 +281,7 @@ class IntegrationRuntime:
             bus=self.bus,
             outbound={n: c.outbound for n, c in self._connectors.items() if c.outbound is not None},
             connector_counters=self.connector_counters,
+            clock=self._breaker_clock,
         )
         try:
             pipeline = build_pipeline(

@@ -189,7 +189,7 @@ class SearchIndex:
         found = candidate_rows(conn, query, ScoreBounds(scorer, self.thresholds.possible))
         scored = ((scorer.total_of_rows(rows, held), rows[0][0], (rows, held)) for rows, held in found)
         shown = ordered(query, scored, self.thresholds)[:FOLD_WINDOW]
-        where = roots(conn, [pid for _, pid, _ in shown]) if shown and _has_store(conn) else {}
+        where = roots(conn, [pid for _, pid, _ in shown]) if shown and has_store(conn) else {}
         kept: list[PersonMatch] = []
         seen: set[str] = set()
         for total, pid, (rows, held) in shown:  # best first, so a survivor keeps its best-scoring record
@@ -238,7 +238,8 @@ def rank_shown(query: PersonQuery, ranked: list[PersonMatch], thresholds: Thresh
     return shown[: query.limit]
 
 
-def _has_store(conn: Connection) -> bool:
+def has_store(conn: Connection) -> bool:
+    """True if the store's tables are in ``conn``'s database (benchmarks hold only the keys)."""
     info = conn.info
     if "polestar_has_store" not in info:
         info["polestar_has_store"] = inspect(conn).has_table(entities.name)

@@ -25,6 +25,8 @@ from sqlalchemy import Connection, Engine, delete, select
 
 from polestar.model.codes import EntityType
 from polestar.search.place_tables import event_keys, location_keys, location_tokens, metadata, object_keys
+from polestar.search.vehicle_keys import metadata as vehicle_metadata
+from polestar.search.vehicle_keys import put_vehicle_keys, vehicle_keys, vehicle_row
 from polestar.store.tables import entities
 
 T = TypeVar("T")
@@ -158,6 +160,7 @@ class PlaceIndex:
     async def start(self) -> None:
         """Create the tables if they are missing."""
         await asyncio.to_thread(metadata.create_all, self.engine)
+        await asyncio.to_thread(vehicle_metadata.create_all, self.engine)
 
     async def refresh(self, record_ids: Iterable[str]) -> int:
         """Re-read these records (any kind; only locations, events and vehicles are kept); rows written."""
@@ -170,7 +173,7 @@ class PlaceIndex:
         """Recreate every key from the store; rows written."""
 
         def work(conn: Connection) -> int:
-            for table in (location_tokens, location_keys, event_keys, object_keys):
+            for table in (location_tokens, location_keys, event_keys, object_keys, vehicle_keys):
                 conn.execute(delete(table))
             ids = list(
                 conn.execute(select(entities.c.id).where(entities.c.kind.in_(INDEXED_KINDS))).scalars()
@@ -201,11 +204,14 @@ class PlaceIndex:
         tokens: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         objects: list[dict[str, Any]] = []
+        vehicles: list[dict[str, Any]] = []
         for row in rows:
             if row.kind == "location":
                 keys = location_keys_of(row.id, row.document)
                 places.append(_location_row(keys))
                 tokens.extend({"location_id": row.id, "token": t} for t in sorted(keys.tokens()))
+            elif row.kind == "vehicle":
+                vehicles.append(vehicle_row(row.id, row.document))
             elif row.kind in EVENT_KINDS:
                 events.append(
                     {"event_id": row.id, "kind": row.kind, "at": event_time(row.kind, row.document)}
@@ -220,7 +226,9 @@ class PlaceIndex:
         ):
             if values:
                 conn.execute(table.insert(), values)
-        return len(places) + len(tokens) + len(events) + len(objects)
+        # Every id loses its vehicle row first, so one that is gone or is no vehicle keeps none.
+        put_vehicle_keys(conn, chunk, vehicles)
+        return len(places) + len(tokens) + len(events) + len(objects) + len(vehicles)
 
     async def holders(self, kind: str, value: str) -> list[str]:
         """Records holding the object identifier ``kind`` (VIN, MARK, UPRN) = ``value``."""

@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from polestar.audit import Actor, AuditEntry, AuditError, Operation, Outcome
 from polestar.model.envelope import Envelope
@@ -182,6 +182,23 @@ class SecurityService:
         if not decision.allowed:
             raise AccessDenied(f"{action} is not allowed ({', '.join(decision.policies)})", decision)
         return decision
+
+    async def refuse(
+        self, principal: Principal, action: str, resource: Resource, reason: str, *, policy: str
+    ) -> NoReturn:
+        """Record a refusal no Cedar policy decides (a caller claiming another's identity), then raise it.
+
+        ``policy`` names the rule in the audit entry, as a Cedar ``@id`` would.
+        """
+        decision = Decision(
+            allowed=False,
+            principal=principal.subject,
+            action=action,
+            resource=resource.id,
+            policies=(policy,),
+        )
+        await self._audit(principal, decision, resource, None)
+        raise AccessDenied(f"{action} is not allowed: {reason}", decision)
 
     def redact(self, principal: Principal, record: Mapping[str, Any]) -> dict[str, Any]:
         """``record`` without the fields policy hides from ``principal``."""

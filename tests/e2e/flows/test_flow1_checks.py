@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from polestar.demo.contract import Force
-from polestar.demo.flows.checks import ChecksFlow, pick_people
+from polestar.demo.flows.checks import ChecksFlow, officer_token, pick_people
 from polestar.sims.device import DeviceError, OfficerDevice
 
 
@@ -39,7 +39,11 @@ async def test_pnc_going_down_mid_run_fails_checks_fast_and_they_succeed_when_it
     person = pick_people(force.world, 1)[0]
     assert person.pnc_id is not None
     device = OfficerDevice(
-        force.hub_url, device_id="TAB-0007", call_sign="CX21", officer_id="PC4471", token=force.token
+        force.hub_url,
+        device_id="TAB-0007",
+        call_sign="CX21",
+        officer_id="PC4471",
+        token=await officer_token(force, "PC4471", "TAB-0007"),
     )
     pnc = force.sims["pnc"]
     async with httpx.AsyncClient(timeout=10) as http:

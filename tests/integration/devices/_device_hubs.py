@@ -1,9 +1,9 @@
 """Hubs wired to the PNC and CAD simulators with only the device gateway's integration files.
 
-The force's own ``polestar.yaml`` with its devices, PNC and CAD files (and the
-code lists they use), run by ``running_force``; authentication and agreements
-are off here because these tests are about the gateway, not security (the
-end-to-end flow tests run the whole force with both on).
+The force's own ``polestar.yaml`` with its devices, PNC and CAD files, the
+code lists they use and the agreements for PNC and CAD, run by
+``running_force``. Authentication and agreements are on, as in production: a
+device carries its officer's token, bound to the device (``device_token``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from polestar.api import create_app
 from polestar.audit import AuditLog
 from polestar.config import HubConfig
 from polestar.demo.force_config import FORCE_EXAMPLE_DIR
+from polestar.security import issue_token
 from polestar.sims import pnc
 from polestar.sims.serving import serve
 from polestar.sims.synthetic import World
@@ -35,13 +36,15 @@ GATEWAY_FILES = (
     "mappings/codes.yaml",
     "routes/cad.yaml",
     "devices/gateway.yaml",
+    "agreements/pnc.yaml",
+    "agreements/cad.yaml",
 )
+OFFICER_CLEARANCE = "OFFICIAL-SENSITIVE [PERSONAL]"
 
 
 def gateway_example(folder: Path, *, gateway: str | None = None) -> Path:
     """A copy of examples/force with only the gateway's files (``gateway`` replaces its YAML)."""
     config = yaml.safe_load((FORCE_EXAMPLE_DIR / "polestar.yaml").read_text(encoding="utf-8"))
-    config["security"] = {**config.get("security", {}), "authentication": "off", "agreements": "off"}
     folder.mkdir(parents=True)
     (folder / "polestar.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     for name in GATEWAY_FILES:
@@ -77,6 +80,20 @@ class CheckingHub:
 DEVICE_HEADERS = {"X-Device-Id": "TAB-0042", "X-Officer-Id": "PC4471"}
 
 
+def device_token(
+    config: HubConfig, officer: str, device: str, *, roles: tuple[str, ...] = ("officer",)
+) -> str:
+    """A token for ``officer`` signed in on ``device``, as the force's sign-on would issue it."""
+    return issue_token(
+        config, subject=f"user:{officer}", roles=roles, clearance=OFFICER_CLEARANCE, device=device
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The ``Authorization`` header carrying ``token``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 @contextlib.asynccontextmanager
 async def checking_hub(
     tmp_path: Path, world: World, *, gateway: str | None = None
@@ -89,15 +106,15 @@ async def checking_hub(
                 "data_dir": str(tmp_path / "hub"),
                 "integration_dir": str(example / "integration"),
                 "bus": {"kind": "sqlite", "poll_interval": 0.02},
-                "security": {"authentication": "off", "agreements": "off"},
             }
         )
+        headers = {**DEVICE_HEADERS, **bearer(device_token(config, "PC4471", "TAB-0042"))}
         variables = {"POLESTAR_SIM_PNC_URL": pnc_url, "POLESTAR_SIM_CAD_URL": "http://127.0.0.1:9"}
         app = create_app(config, integration_variables=variables)
         transport = httpx.ASGITransport(app=app)
         async with (
             app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://hub", headers=DEVICE_HEADERS) as client,
+            httpx.AsyncClient(transport=transport, base_url="http://hub", headers=headers) as client,
         ):
             deadline = time.monotonic() + 20
             while (await client.get("/ready")).status_code != 200:

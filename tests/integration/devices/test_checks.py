@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from _device_hubs import CheckingHub, checking_hub
+from _device_hubs import CheckingHub, bearer, checking_hub, device_token
 
 from polestar.audit import AuditQuery, Operation, Outcome, SubjectRef
+from polestar.security import issue_token
 from polestar.sims.synthetic import World
 
 pytestmark = pytest.mark.slow
@@ -78,8 +79,12 @@ async def test_a_bad_person_check_is_refused_naming_the_field(
 
 
 async def test_a_check_from_no_known_device_is_refused(hub: CheckingHub) -> None:
+    # A token bound to no device (an officer at a desk) must name the device the answer goes to.
+    desk = issue_token(hub.app.state.hub.config, subject="user:PC4471", roles=["officer"])
     answer = await hub.client.post(
-        "/api/checks/vehicle", json={"vrm": "AB12CDE", "reason": "3"}, headers={"X-Device-Id": ""}
+        "/api/checks/vehicle",
+        json={"vrm": "AB12CDE", "reason": "3"},
+        headers={"X-Device-Id": "", **bearer(desk)},
     )
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["loc"] == ["header", "X-Device-Id"]
@@ -140,3 +145,51 @@ async def test_a_pnc_that_does_not_answer_in_time_is_unavailable_not_a_hang(
         assert answer.status_code == 503
         assert "no answer within 0.3 s" in answer.json()["detail"]
         assert time.monotonic() - started < 1.5
+
+
+async def test_the_officer_is_the_tokens_and_a_check_as_another_officer_is_refused(hub: CheckingHub) -> None:
+    answer = await hub.client.post(
+        "/api/checks/vehicle", json={"vrm": "AB12CDE", "reason": "3", "officer": "PC9999"}
+    )
+    assert answer.status_code == 403
+    assert "cannot ask as officer 'PC9999'" in answer.json()["detail"]
+    other_device = await hub.client.post(
+        "/api/checks/vehicle", json={"vrm": "AB12CDE", "reason": "3"}, headers={"X-Device-Id": "TAB-9999"}
+    )
+    assert other_device.status_code == 403
+    # Without any X-Officer-Id or body officer the token alone says who asks.
+    config = hub.app.state.hub.config
+    alone = await hub.client.post(
+        "/api/checks/vehicle",
+        json={"vrm": "AB12CDE", "reason": "3"},
+        headers={**bearer(device_token(config, "PC5000", "TAB-0050")), "X-Officer-Id": "", "X-Device-Id": ""},
+    )
+    assert alone.status_code == 200, alone.text
+    decisions = await hub.audit().find(AuditQuery(operation=Operation.ACCESS_DECISION, actor="user:PC4471"))
+    refused = [r for r in decisions if r.outcome is Outcome.REFUSED]
+    assert {tuple((r.details or {})["policies"]) for r in refused} == {("identity-must-match-the-token",)}
+    checked = await hub.audit().find(AuditQuery(operation=Operation.CONSULTATION, actor="user:PC5000"))
+    assert checked[0].actor.device == "device:TAB-0050"
+
+
+async def test_a_token_without_the_officer_role_cannot_check(hub: CheckingHub) -> None:
+    config = hub.app.state.hub.config
+    auditor = bearer(device_token(config, "PC4471", "TAB-0042", roles=("auditor",)))
+    answer = await hub.client.post(
+        "/api/checks/vehicle", json={"vrm": "AB12CDE", "reason": "3"}, headers=auditor
+    )
+    assert answer.status_code == 403
+    assert "device.check is not allowed" in answer.json()["detail"]
+
+
+async def test_a_check_no_agreement_allows_is_not_asked_of_pnc(hub: CheckingHub, world: World) -> None:
+    agreements = Path(hub.app.state.hub.config.integration_dir) / "agreements"
+    (agreements / "pnc.yaml").unlink()
+    answer = await hub.client.post("/api/checks/person", json={"pncId": _wanted(world), "reason": "2"})
+    assert answer.status_code == 403
+    assert "PNC was not asked" in answer.json()["detail"]
+    assert "no data-sharing agreement covers recipient 'pnc'" in answer.json()["detail"]
+    enquiries = (await hub.pnc.get(f"{hub.pnc_url}/_sim/enquiries")).json()["enquiries"]
+    assert enquiries == []
+    [failed] = await hub.audit().find(AuditQuery(operation=Operation.CONSULTATION))
+    assert failed.outcome is Outcome.FAILED

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from polestar.demo.contract import Force
+from polestar.demo.flows.checks import officer_token
 from polestar.sims.device import Dispatch, OfficerDevice
 
 pytestmark = pytest.mark.slow
@@ -28,7 +29,7 @@ async def _eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0
 
 async def _position(http: httpx.AsyncClient, force: Force, device: str) -> int:
     async def position() -> int | None:
-        state = (await http.get(f"{force.hub_url}/api/devices/{device}")).json()
+        state = (await http.get(f"{force.hub_url}/api/devices/{device}", headers=force.hub_headers())).json()
         return None if state["position"] is None else int(state["position"]) + 1
 
     return int(await _eventually(position)) - 1
@@ -60,6 +61,7 @@ async def test_a_device_gets_its_dispatch_and_resumes_what_it_missed_with_last_e
             device_id="IVMA-CX21",
             call_sign="CX21",
             officer_id="PC1",
+            token=await officer_token(force, "PC1", "IVMA-CX21"),
             last_event_id=str(position),
         )
         first = await _call(http, force, "fight outside the Red Lion")
@@ -91,6 +93,7 @@ async def test_a_device_gets_its_dispatch_and_resumes_what_it_missed_with_last_e
             device_id="IVMA-CX21",
             call_sign="CX21",
             officer_id="PC1",
+            token=await officer_token(force, "PC1", "IVMA-CX21"),
             last_event_id=device.last_event_id,
         )
         try:
@@ -112,6 +115,7 @@ async def test_another_units_dispatch_does_not_reach_this_device(gateway_force: 
             device_id="IVMA-CX22",
             call_sign="CX22",
             officer_id="PC2",
+            token=await officer_token(force, "PC2", "IVMA-CX22"),
             last_event_id=str(position),
         )
         try:
@@ -126,7 +130,9 @@ async def test_status_out_of_order_is_refused_naming_expected_and_got_and_a_repe
     gateway_force: Force,
 ) -> None:
     status = f"{gateway_force.hub_url}/api/incidents/INC-TEST-0001/status"
-    async with httpx.AsyncClient(timeout=10, headers={"X-Device-Id": "IVMA-CX30"}) as http:
+    token = await officer_token(gateway_force, "PC30", "IVMA-CX30")
+    headers = {"X-Device-Id": "IVMA-CX30", "Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(timeout=10, headers=headers) as http:
         early = await http.post(status, json={"callSign": "CX30", "status": "ONSCENE", "sequence": 2})
         first = await http.post(status, json={"callSign": "CX30", "status": "ENROUTE", "sequence": 1})
         again = await http.post(status, json={"callSign": "CX30", "status": "ENROUTE", "sequence": 1})
@@ -152,9 +158,38 @@ async def test_status_out_of_order_is_refused_naming_expected_and_got_and_a_repe
 
 
 async def test_a_last_event_id_the_hub_never_sent_is_refused(gateway_force: Force) -> None:
-    async with httpx.AsyncClient(timeout=10) as http:
+    token = await officer_token(gateway_force, "PC1", "IVMA-CX21")
+    async with httpx.AsyncClient(timeout=10, headers={"Authorization": f"Bearer {token}"}) as http:
         answer = await http.get(
             f"{gateway_force.hub_url}/api/devices/IVMA-CX21/dispatches", headers={"Last-Event-ID": "abc"}
         )
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["loc"] == ["header", "Last-Event-ID"]
+
+
+async def test_a_device_cannot_read_another_devices_feed_or_report_another_units_status(
+    gateway_force: Force,
+) -> None:
+    token = await officer_token(gateway_force, "PC1", "IVMA-CX21")
+    hub = gateway_force.hub_url
+    async with httpx.AsyncClient(timeout=10, headers={"Authorization": f"Bearer {token}"}) as http:
+        own = await http.get(f"{hub}/api/devices/IVMA-CX21")
+        other = await http.get(f"{hub}/api/devices/IVMA-CX22")
+        other_feed = await http.get(f"{hub}/api/devices/IVMA-CX22/dispatches")
+        as_another = await http.post(
+            f"{hub}/api/incidents/INC-TEST-0002/status",
+            json={"callSign": "CX22", "status": "ENROUTE", "sequence": 1},
+        )
+        spoofed = await http.post(
+            f"{hub}/api/incidents/INC-TEST-0002/status",
+            json={"callSign": "CX22", "status": "ENROUTE", "sequence": 1},
+            headers={"X-Device-Id": "IVMA-CX22"},
+        )
+    assert own.status_code == 200, own.text
+    assert own.json()["callSign"] == "CX21"
+    assert other.status_code == other_feed.status_code == 403
+    assert "device.read is not allowed" in other_feed.json()["detail"]
+    assert as_another.status_code == 403
+    assert "rides with CX21" in as_another.json()["detail"]
+    assert spoofed.status_code == 403
+    assert "bound to device IVMA-CX21" in spoofed.json()["detail"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from _downstream import Downstream
@@ -14,7 +15,26 @@ from polestar.bus.sqlite import SqliteEngine
 from polestar.routes.counters import RunState
 from polestar.routes.runtime import IntegrationRuntime
 
-StartRuntime = Callable[[str], Awaitable[IntegrationRuntime]]
+
+class StartRuntime(Protocol):
+    def __call__(
+        self, route_yaml: str, *, breaker_clock: Callable[[], float] = ...
+    ) -> Awaitable[IntegrationRuntime]: ...
+
+
+class BreakerClock:
+    """The circuit breakers' clock, moved by the test; counts how often a breaker read it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @pytest.fixture
@@ -23,10 +43,12 @@ async def start_runtime(
 ) -> AsyncIterator[StartRuntime]:
     started: list[IntegrationRuntime] = []
 
-    async def start(route_yaml: str) -> IntegrationRuntime:
+    async def start(
+        route_yaml: str, *, breaker_clock: Callable[[], float] = time.monotonic
+    ) -> IntegrationRuntime:
         http_connector(config_dir, downstream.url)
         write(config_dir / "routes" / "custody.yaml", route_yaml)
-        runtime = IntegrationRuntime(config_dir, bus)
+        runtime = IntegrationRuntime(config_dir, bus, breaker_clock=breaker_clock)
         await runtime.start()
         started.append(runtime)
         return runtime
@@ -144,24 +166,29 @@ async def test_a_refusal_is_dead_lettered_at_once_with_the_reason(
 async def test_circuit_breaker_opens_stops_calls_half_opens_and_closes(
     start_runtime: StartRuntime, bus: SqliteEngine, downstream: Downstream
 ) -> None:
+    # The breaker's clock stands still until the test moves it, so however slow the machine,
+    # the breaker is open for exactly as long as the test says.
+    clock = BreakerClock()
     downstream.failing(503)
-    breaker = "circuit_breaker: {failure_threshold: 2, window: 30, open_seconds: 1.0, half_open_probes: 1}"
-    runtime = await start_runtime(route(attempts=50, breaker=breaker))
+    breaker = "circuit_breaker: {failure_threshold: 2, window: 30, open_seconds: 0.3, half_open_probes: 1}"
+    runtime = await start_runtime(route(attempts=50, breaker=breaker), breaker_clock=clock)
     await bus.publish(custody_event(1), subject="custody.episode.opened")
 
-    await eventually(lambda: len(downstream.calls) >= 2)
-    status = runtime.route_status("custody-to-crime")
-    assert status.outputs[0].circuit == "open"
-    assert status.state is RunState.CIRCUIT_OPEN
-
-    # open: no calls reach the system, and no attempts are used up while waiting
-    await asyncio.sleep(0.6)
+    await eventually(lambda: runtime.route_status("custody-to-crime").outputs[0].circuit == "open")
     assert len(downstream.calls) == 2
+    assert runtime.route_status("custody-to-crime").state is RunState.CIRCUIT_OPEN
+
+    # open: the message waits, asking the breaker again and again (two reads of its clock per
+    # refusal), yet no call reaches the system and no attempt is used up
+    looked = clock.reads
+    await eventually(lambda: clock.reads >= looked + 6)
+    assert len(downstream.calls) == 2
+    assert runtime.route_counters["custody-to-crime"].failed == 2
 
     downstream.healthy()
+    clock.advance(0.3)  # open_seconds pass: half-open, and the one probe goes through
     await eventually(lambda: downstream.received, timeout=5)
-    opened_for = downstream.received[0].at - downstream.calls[1]
-    assert opened_for >= 0.9
+    assert len(downstream.calls) == 3
     await eventually(lambda: runtime.route_status("custody-to-crime").outputs[0].circuit == "closed")
     assert runtime.route_status("custody-to-crime").state is RunState.RUNNING
     assert runtime.route_counters["custody-to-crime"].failed == 2

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 
+from polestar.background import stop_task
 from polestar.connectors.amqp._client import aio_pika
 from polestar.connectors.amqp._connection import AmqpUnreachableError, open_connection
 from polestar.connectors.amqp.config import AmqpInboundConfig
@@ -65,9 +66,10 @@ class AmqpInbound:
         """Stop consuming and close; unacked messages go back to the queue. Idempotent."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Cancelled until it ends: the client library can swallow one (see polestar.background).
+            error = await stop_task(task)
+            if error is not None:
+                raise error
         for handler in list(self._in_flight):
             handler.cancel()
         connection, self._connection = self._connection, None

@@ -26,10 +26,10 @@ redelivery, and the same for two identical payloads on one topic.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
+from polestar.background import stop_task
 from polestar.connectors.contract import Ingest, RawMessage
 from polestar.connectors.mqtt._client import aiomqtt
 from polestar.connectors.mqtt._connection import make_client
@@ -83,9 +83,10 @@ class MqttInbound:
         """Disconnect; unacked messages stay with the broker's session. Idempotent."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Cancelled until it ends: the client library can swallow one (see polestar.background).
+            error = await stop_task(task)
+            if error is not None:
+                raise error
         self._connected = False
 
     async def _run(self, first: asyncio.Future[str | None]) -> None:

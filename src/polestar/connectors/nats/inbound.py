@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 
+from polestar.background import stop_task
 from polestar.connectors.contract import Ingest, RawMessage
 from polestar.connectors.nats._client import Msg, NatsClient, nats
 from polestar.connectors.nats._connection import NatsUnreachableError, open_connection
@@ -65,9 +66,10 @@ class NatsInbound:
         """Unsubscribe and close; unacked JetStream messages are redelivered later. Idempotent."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Cancelled until it ends: the client library can swallow one (see polestar.background).
+            error = await stop_task(task)
+            if error is not None:
+                raise error
         await self._close_client()
 
     async def _close_client(self) -> None:

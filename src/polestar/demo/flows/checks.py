@@ -13,6 +13,7 @@ user id and reason (``GET /_sim/enquiries``).
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from typing import Any
@@ -21,6 +22,7 @@ import httpx
 
 from polestar.demo.contract import FlowOutcome, Force, Progress
 from polestar.demo.flows._far_end import FlowError, answer, client
+from polestar.security import issue_token
 from polestar.sims.device import DeviceError, OfficerDevice
 from polestar.sims.synthetic import Person, Vehicle, World
 
@@ -28,6 +30,26 @@ OFFICER = "PC4471"
 DEVICE = "TAB-0042"
 PERSON_REASON = "2"
 VEHICLE_REASON = "3"
+OFFICER_CLEARANCE = "OFFICIAL-SENSITIVE [PERSONAL]"
+
+
+async def officer_token(force: Force, officer: str, device: str) -> str | None:
+    """A token for ``officer`` signed in on ``device`` (role officer), or None when the hub asks none.
+
+    The hub takes the officer and the device from the token, and lets a device read only its
+    own dispatches, so each device in a flow carries its own officer's token.
+    """
+    if force.token is None:
+        return None
+    return await asyncio.to_thread(
+        issue_token,
+        force.config,
+        subject=f"user:{officer}",
+        roles=["officer"],
+        clearance=OFFICER_CLEARANCE,
+        ttl=min(3600, force.config.security.max_token_ttl),
+        device=device,
+    )
 
 
 def pick_people(world: World, count: int, *, seed: int = 1) -> list[Person]:
@@ -105,7 +127,11 @@ class ChecksFlow:
         """Make ``count`` person and ``count`` vehicle checks and check every answer against the world."""
         outcome = FlowOutcome(self.number, self.title)
         device = OfficerDevice(
-            force.hub_url, device_id=DEVICE, call_sign="CX21", officer_id=OFFICER, token=force.token
+            force.hub_url,
+            device_id=DEVICE,
+            call_sign="CX21",
+            officer_id=OFFICER,
+            token=await officer_token(force, OFFICER, DEVICE),
         )
         try:
             async with client() as http:

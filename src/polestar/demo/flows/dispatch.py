@@ -33,6 +33,7 @@ from polestar.demo.flows._far_end import (
     client,
     report_dead_letters,
 )
+from polestar.demo.flows.checks import officer_token
 from polestar.sims.device import DeviceError, Dispatch, OfficerDevice
 
 ROUTES = ("cad-unit-status",)
@@ -94,7 +95,7 @@ class DispatchFlow:
                 device_id=device_of(sign),
                 call_sign=sign,
                 officer_id=f"PC{4400 + n}",
-                token=force.token,
+                token=await officer_token(force, f"PC{4400 + n}", device_of(sign)),
                 reconnect_delay=0.2,
                 last_event_id=str(position),
             )
