@@ -14,7 +14,6 @@ from polestar.api.audit_component import MAX_SUBJECTS, AuditComponent
 from polestar.audit import Actor, AuditEntry, AuditError, Operation, Outcome, PurposeRequired, SubjectRef
 from polestar.search.api import Consultation
 from polestar.search.errors import ConsultationRefused, ConsultationUnrecorded
-from polestar.security.web import CurrentPrincipal
 
 
 class AuditedConsultations:
@@ -72,8 +71,3 @@ class AuditedConsultations:
             raise ConsultationUnrecorded(
                 f"the audit log could not record the search, so nothing is shown: {exc}"
             ) from None
-
-
-async def principal_actor(principal: CurrentPrincipal) -> str:
-    """The verified caller as the actor of a search or store action (``user:pc1234``, ``system:cad``)."""
-    return str(principal.subject)

@@ -32,13 +32,19 @@ def issue(
         str, typer.Option(help="Highest marking with caveats, e.g. 'OFFICIAL-SENSITIVE [PERSONAL]'.")
     ] = "OFFICIAL",
     ttl: Annotated[int, typer.Option(help="Seconds the token lives.", min=1)] = 3600,
+    device: Annotated[
+        str | None,
+        typer.Option(help="Bind the token to this device (an officer signed in on a tablet or car)."),
+    ] = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Print a signed bearer token for SUBJECT (keys in DATA_DIR/security, made on first use)."""
     hub = hub_config(config, data_dir)
     try:
-        token = issue_token(hub, subject=subject, roles=role or [], clearance=clearance, ttl=ttl)
+        token = issue_token(
+            hub, subject=subject, roles=role or [], clearance=clearance, ttl=ttl, device=device
+        )
     except (SecurityError, ValueError) as exc:
         fail(f"cannot issue the token: {exc}", code=2)
     sys.stdout.write(token + "\n")

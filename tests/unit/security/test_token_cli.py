@@ -48,3 +48,18 @@ def test_hash_secret_prints_a_hash_that_verifies_the_secret() -> None:
     result = CliRunner().invoke(root, ["token", "hash-secret"], input="a long client secret\n")
     assert result.exit_code == 0, result.output
     assert verify_secret("a long client secret", result.stdout.strip())
+
+
+async def test_a_token_can_be_bound_to_a_device(tmp_path) -> None:
+    result = CliRunner().invoke(
+        root,
+        [
+            "token", "issue", "--subject", "user:pc4471", "--role", "officer",
+            "--device", "TAB-0042", "--data-dir", str(tmp_path),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    principal = await SecurityService(HubConfig(data_dir=tmp_path)).authenticate(
+        f"Bearer {result.stdout.strip()}"
+    )
+    assert principal.device == "TAB-0042"
