@@ -2,8 +2,9 @@
 
 The API is the composition root: the bus, connectors, routes and store know
 nothing of ``polestar.audit``; each takes one small callback (``OperatorActionSink``,
-``CollectionRecorder``, ``DeliveryRecorder``, ``AppliedRecorder``, ``MergeCallback``,
-``ErasureCallback``) and this component supplies them, turning what each says
+``CollectionRecorder``, ``DeliveryRecorder``, ``ErasureCallback``; the store's
+``ApplyIntent`` and ``MergeIntent``, which run inside its own transaction, come from
+``store_audit.StoreAudit``) and this component supplies them, turning what each says
 into ``AuditEntry`` values:
 
 =========================================  ===================  ==================================
@@ -12,9 +13,9 @@ seam (component)                           operation            who / to whom
 ``BusAdmin`` operator actions (bus)        ``operator_action``  the operator (``X-Polestar-Actor``)
 ``BusIngest.on_collected`` (connectors)    ``collection``       the event's actor, via the system
 ``ConnectorDelivery.on_delivered`` (routes) ``disclosure``      recipient: the connector (and target)
-``StoreWriter.on_applied`` (store)         ``collection`` or    created / updated (field names only)
+``SqlStore.apply_intent`` (store)          ``collection`` or    created / updated (field names only)
                                            ``alteration``
-``SqlStore.on_merge`` (store)              ``combination``      who merged or unmerged
+``SqlStore.merge_intent`` (store)          ``combination``      who merged or unmerged
 ``SqlStore.on_erasure`` (store)            ``erasure``          who erased which record ids
 ``GET /bus/dead-letters/{id}`` (api)       ``consultation``     the reader, with the stated purpose
 =========================================  ===================  ==================================
@@ -53,8 +54,7 @@ from polestar.audit.operator import operator_entry
 from polestar.bus.admin import OperatorAction
 from polestar.config import HubConfig
 from polestar.model.envelope import Envelope
-from polestar.store.records import ApplyResult, ErasureSummary, MergeRecord
-from polestar.store.records import Outcome as StoreOutcome
+from polestar.store.records import ErasureSummary
 
 log = logging.getLogger(__name__)
 
@@ -213,46 +213,6 @@ class AuditComponent:
                 recipients=recipients,
                 record_ids=[f"event:{envelope.id}"],
                 details={"event_type": envelope.type},
-            )
-        )
-
-    async def applied(self, envelope: Envelope, result: ApplyResult) -> None:
-        """``AppliedRecorder``: the store created or altered a record (field names only, no values)."""
-        created = result.outcome is StoreOutcome.CREATED
-        details: dict[str, Any] = {"kind": result.kind, "version": result.version}
-        if not created:
-            details["changed_fields"] = list(result.changed_fields)
-        await self.record(
-            AuditEntry(
-                operation=Operation.COLLECTION if created else Operation.ALTERATION,
-                actor=_actor(envelope.actor, "system:polestar-store"),
-                service="polestar-store",
-                purpose=envelope.purpose,
-                correlation_id=envelope.correlationid or envelope.id,
-                subjects=[*subjects_of([envelope]), SubjectRef(type="POLESTAR", value=result.entity_id)],
-                record_ids=[result.entity_id, f"event:{envelope.id}"],
-                details=details,
-            )
-        )
-
-    async def merged(self, record: MergeRecord) -> None:
-        """``MergeCallback``: records combined (or a combination undone)."""
-        undone = record.unmerged_at is not None
-        await self.record(
-            AuditEntry(
-                operation=Operation.COMBINATION,
-                actor=Actor.parse((record.unmerged_by if undone else record.actor) or HUB_SYSTEM),
-                service="polestar-store",
-                at=record.unmerged_at or record.merged_at,
-                subjects=[
-                    SubjectRef(type="POLESTAR", value=record.survivor_id),
-                    SubjectRef(type="POLESTAR", value=record.merged_id),
-                ],
-                record_ids=[record.survivor_id, record.merged_id, f"merge:{record.id}"],
-                details={
-                    "action": "unmerge" if undone else "merge",
-                    "reason": record.unmerge_reason if undone else record.reason,
-                },
             )
         )
 

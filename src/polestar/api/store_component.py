@@ -11,7 +11,9 @@ the reason). After each apply it refreshes the record's search keys and
 resolves incoming people, vehicles and locations: merge, review or new.
 
 What the store does is told to the audit log: applies (collection,
-alteration), merges and unmerges (combination), erasures.
+alteration) and merges and unmerges (combination) as intents in the store's own
+transaction (``store_audit.StoreAudit``), so a crash after the commit loses no
+entry; erasures once done.
 
 A store that cannot start does not stop the hub: ``/ready`` names it, search
 answers 503, and the component retries with a capped exponential delay.
@@ -25,6 +27,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from polestar.api.health import ComponentStatus
+from polestar.api.store_audit import StoreAudit
 from polestar.model.envelope import Envelope
 from polestar.resolution import ResolutionError, ResolutionPolicy, Resolver
 from polestar.resolution.objects import ObjectResolver
@@ -66,13 +69,16 @@ class StoreComponent:
         retry_initial: float = 1.0,
         retry_max: float = 30.0,
     ) -> None:
-        recording = audit is not None and audit.enabled
+        recording = audit if audit is not None and audit.enabled else None
+        # The audit log opens the same store_url, so the store's transactions can carry its intents.
+        promises = StoreAudit(recording) if recording is not None else None
         self.hooks = ErasureHooks()
         self.store: SqlStore = open_store(
             config.store_url,
             hooks=self.hooks,
-            on_erasure=audit.erased if recording and audit is not None else None,
-            on_merge=audit.merged if recording and audit is not None else None,
+            on_erasure=recording.erased if recording is not None else None,
+            apply_intent=promises.applied if promises is not None else None,
+            merge_intent=promises.merged if promises is not None else None,
         )
         self.index = SearchIndex(self.store.engine)
         self.places = PlaceIndex(self.store.engine)
@@ -83,7 +89,6 @@ class StoreComponent:
         self.writer = StoreWriter(
             _BusOf(bus),  # type: ignore[arg-type] # resolved once the engine is up (see _write)
             self.store,
-            on_applied=audit.applied if recording and audit is not None else None,
             after_apply=self.after_apply,
             pole_only=True,
         )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import socket
@@ -55,9 +56,12 @@ HUB_URL_VARIABLE = "POLESTAR_HUB_URL"
 """The hub's base URL, e.g. ``http://127.0.0.1:8431``."""
 READY_TIMEOUT_SECONDS = 60.0
 """How long the hub may take to report ready (the cluster profile migrates PostgreSQL first)."""
-STOP_TIMEOUT_SECONDS = 15.0
-"""How long the hub may take to stop before its server task is cancelled."""
+STOP_TIMEOUT_SECONDS = 60.0
+"""How long a server may take to stop before its task is cancelled. Longer than the hub's own
+bound on each component's stop (``polestar.api.app.COMPONENT_STOP_SECONDS``): cancelling the
+hub's server abandons its lifespan mid-stop, leaving connections open."""
 _READY_POLL_SECONDS = 0.1
+log = logging.getLogger(__name__)
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 __all__ = [
@@ -231,6 +235,7 @@ async def _stop(tasks: Iterable[asyncio.Task[Any]]) -> None:
         return
     _, late = await asyncio.wait(pending, timeout=STOP_TIMEOUT_SECONDS)
     for task in late:
+        log.error("%s did not stop within %g s; cancelling it", task.get_name(), STOP_TIMEOUT_SECONDS)
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
 

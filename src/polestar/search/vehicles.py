@@ -133,19 +133,29 @@ def registration_clauses(pattern: str, dialect: str) -> list[ColumnElement[bool]
         return [t.mark == pattern]
     clauses: list[ColumnElement[bool]]
     if dialect == "sqlite":
-        clauses = [t.mark.op("GLOB", is_comparison=True)(pattern)]
+        # On the bare column SQLite turns GLOB into a range of the mark index from the literal
+        # prefix, and prefers it even when one letter long; on ``mark || ''`` it checks rows only,
+        # leaving the choice of range to the one below.
+        clauses = [t.mark.concat("").op("GLOB", is_comparison=True)(pattern)]
     else:  # marks hold only letters and digits, so LIKE needs no escapes
         clauses = [t.mark.like(pattern.replace("?", "_").replace("*", "%"))]
-    prefix = re.split(r"[?*]", pattern, maxsplit=1)[0]
-    tail = re.split(r"[?*]", pattern[1:], maxsplit=1)[0] if pattern[0] == "?" else ""
-    backwards = re.split(r"[?*]", pattern)[-1][::-1]
-    # The range resting on the most literal characters reads the fewest index entries.
-    column, start = max(
-        ((t.mark, prefix), (t.mark_reversed, backwards), (t.mark_tail, tail)), key=lambda c: len(c[1])
-    )
+    column, start = anchor(pattern)
     if start:  # else a wildcard at both ends, not after a single ?: the whole mark index is read
-        clauses += [column >= start, column < start + _ABOVE_MARK]
+        clauses += [vehicle_keys.c[column] >= start, vehicle_keys.c[column] < start + _ABOVE_MARK]
     return clauses
+
+
+def anchor(pattern: str) -> tuple[str, str]:
+    """The key column and literal start of the index range answering a wildcard pattern.
+
+    Of the mark (literal prefix), the mark reversed (literal suffix) and the mark
+    after a single leading ``?``, the one resting on the most literal characters,
+    as it reads the fewest index entries; ties go to the mark, read in result order.
+    """
+    prefix = re.split(r"[?*]", pattern, maxsplit=1)[0]
+    tail = re.split(r"[?*]", pattern[1:], maxsplit=1)[0] if pattern[:1] == "?" else ""
+    backwards = re.split(r"[?*]", pattern)[-1][::-1]
+    return max((("mark", prefix), ("mark_reversed", backwards), ("mark_tail", tail)), key=lambda c: len(c[1]))
 
 
 def vehicle_statement(query: VehicleQuery, dialect: str) -> tuple[Select[Any], tuple[str, ...]]:
@@ -154,6 +164,13 @@ def vehicle_statement(query: VehicleQuery, dialect: str) -> tuple[Select[Any], t
     statement = select(t.vehicle_id, t.registration, t.make, t.model, t.colour)
     matched: list[str] = []
     pattern = query.pattern_text
+    # Unanalysed, SQLite would rather read every Ford by the make index and sort them than read
+    # 'AB12*' in order, so with a registration the filters are checked on the rows its range
+    # reads (on ``make_key || ''``, which no index answers) -- unless a colour is given with a
+    # prefix, where (make or model or colour, colour, mark) holds the range itself.
+    indexed = not pattern or dialect != "sqlite"
+    if pattern and query.colour and any(c in pattern for c in WILDCARDS):
+        indexed = anchor(pattern)[0] == "mark" and bool(anchor(pattern)[1])
     if pattern:
         statement = statement.where(*registration_clauses(pattern, dialect))
         matched.append("registration")
@@ -163,7 +180,7 @@ def vehicle_statement(query: VehicleQuery, dialect: str) -> tuple[Select[Any], t
         ("colour", t.colour, (query.colour or "").strip().lower()),
     ):
         if value:
-            statement = statement.where(column == value)
+            statement = statement.where((column if indexed else column.concat("")) == value)
             matched.append(name)
     order = (t.mark, t.vehicle_id) if pattern else (t.colour, t.mark, t.vehicle_id)
     return statement.order_by(*order), tuple(matched)

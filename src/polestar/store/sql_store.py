@@ -27,6 +27,7 @@ from polestar.store.contract import ErasureCallback, MergeCallback, Store
 from polestar.store.engines import postgres_engine, sqlite_engine
 from polestar.store.erasure import ErasureHooks
 from polestar.store.errors import ErasureIncomplete
+from polestar.store.intents import AfterCommit, ApplyIntent, MergeIntent
 from polestar.store.migrate import upgrade_connection
 from polestar.store.records import (
     ApplyResult,
@@ -34,6 +35,7 @@ from polestar.store.records import (
     FieldClaim,
     HistoryEntry,
     MergeRecord,
+    Outcome,
     StoredEntity,
     StoredLink,
     SubjectRow,
@@ -42,6 +44,8 @@ from polestar.store.records import (
 from polestar.store.writes import apply_event, entity_of
 
 T = TypeVar("T")
+
+_CHANGES = frozenset({Outcome.CREATED, Outcome.UPDATED})
 
 
 class SqlStore:
@@ -53,7 +57,10 @@ class SqlStore:
         source_priority: system name -> priority, breaking ties between claims observed at
             the same time (higher wins; unnamed systems are 0).
         on_erasure: told of every erasure (ids and counts, no content), e.g. to audit it.
-        on_merge: told of every merge and unmerge once committed (ids, who and why), e.g. to audit it.
+        on_merge: told of every merge and unmerge once committed (ids, who and why).
+        apply_intent: called inside each apply's transaction that created or updated a record, e.g.
+            to record the audit entry with it (``intents.py``); its ``AfterCommit`` is awaited after.
+        merge_intent: the same for each merge and unmerge.
     """
 
     name = "sql"
@@ -66,12 +73,16 @@ class SqlStore:
         source_priority: Mapping[str, int] | None = None,
         on_erasure: ErasureCallback | None = None,
         on_merge: MergeCallback | None = None,
+        apply_intent: ApplyIntent | None = None,
+        merge_intent: MergeIntent | None = None,
     ) -> None:
         self.engine = engine
         self.hooks = hooks if hooks is not None else ErasureHooks()
         self.source_priority = dict(source_priority or {})
         self.on_erasure = on_erasure
         self.on_merge = on_merge
+        self.apply_intent = apply_intent
+        self.merge_intent = merge_intent
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -115,31 +126,50 @@ class SqlStore:
     # --- writes ----------------------------------------------------------------------------------
 
     async def apply(self, envelope: Envelope) -> ApplyResult:
-        """Create or update the entity or link an event carries (see ``Store.apply``)."""
+        """Create or update the entity or link an event carries (see ``Store.apply``).
+
+        A created or updated record is told to ``apply_intent`` in the same transaction.
+        """
         entity = entity_of(envelope)
-        priority = self.source_priority
-        return await self._run(
-            lambda conn: apply_event(conn, envelope, entity, priority=priority, now=utcnow()), write=True
-        )
+        priority, intent = self.source_priority, self.apply_intent
+
+        def work(conn: Connection) -> tuple[ApplyResult, AfterCommit | None]:
+            result = apply_event(conn, envelope, entity, priority=priority, now=utcnow())
+            if intent is None or result.outcome not in _CHANGES:
+                return result, None
+            return result, intent(conn, envelope, result)
+
+        return await self._write_then(work)
+
+    async def _write_then(self, work: Callable[[Connection], tuple[T, AfterCommit | None]]) -> T:
+        """Run ``work`` in a write transaction, then, once committed, what its intent asked for."""
+        value, after = await self._run(work, write=True)
+        if after is not None:
+            await after()
+        return value
 
     async def merge(self, survivor_id: str, other_id: str, *, actor: str, reason: str) -> MergeRecord:
-        """Fold ``other_id`` into ``survivor_id``, reversibly; tell ``on_merge``."""
-        record = await self._run(
+        """Fold ``other_id`` into ``survivor_id``, reversibly; tell ``merge_intent``, then ``on_merge``."""
+        return await self._merged(
             lambda conn: merging.merge_records(
                 conn, survivor_id, other_id, actor=actor, reason=reason, now=utcnow()
-            ),
-            write=True,
+            )
         )
-        if self.on_merge is not None:
-            await self.on_merge(record)
-        return record
 
     async def unmerge(self, merge_id: str, *, actor: str, reason: str) -> MergeRecord:
-        """Undo a merge; tell ``on_merge`` (the record's ``unmerged_at`` is set)."""
-        record = await self._run(
-            lambda conn: merging.unmerge_records(conn, merge_id, actor=actor, reason=reason, now=utcnow()),
-            write=True,
+        """Undo a merge; tell ``merge_intent``, then ``on_merge`` (the record's ``unmerged_at`` is set)."""
+        return await self._merged(
+            lambda conn: merging.unmerge_records(conn, merge_id, actor=actor, reason=reason, now=utcnow())
         )
+
+    async def _merged(self, change: Callable[[Connection], MergeRecord]) -> MergeRecord:
+        intent = self.merge_intent
+
+        def work(conn: Connection) -> tuple[MergeRecord, AfterCommit | None]:
+            record = change(conn)
+            return record, None if intent is None else intent(conn, record)
+
+        record = await self._write_then(work)
         if self.on_merge is not None:
             await self.on_merge(record)
         return record
@@ -268,6 +298,8 @@ class SqliteStore(SqlStore):
         source_priority: Mapping[str, int] | None = None,
         on_erasure: ErasureCallback | None = None,
         on_merge: MergeCallback | None = None,
+        apply_intent: ApplyIntent | None = None,
+        merge_intent: MergeIntent | None = None,
     ) -> None:
         self.path = path
         super().__init__(
@@ -276,6 +308,8 @@ class SqliteStore(SqlStore):
             source_priority=source_priority,
             on_erasure=on_erasure,
             on_merge=on_merge,
+            apply_intent=apply_intent,
+            merge_intent=merge_intent,
         )
 
     async def start(self) -> None:
@@ -309,6 +343,8 @@ class PostgresStore(SqlStore):
         source_priority: Mapping[str, int] | None = None,
         on_erasure: ErasureCallback | None = None,
         on_merge: MergeCallback | None = None,
+        apply_intent: ApplyIntent | None = None,
+        merge_intent: MergeIntent | None = None,
     ) -> None:
         self.schema = schema
         super().__init__(
@@ -317,6 +353,8 @@ class PostgresStore(SqlStore):
             source_priority=source_priority,
             on_erasure=on_erasure,
             on_merge=on_merge,
+            apply_intent=apply_intent,
+            merge_intent=merge_intent,
         )
 
     def _begin(self, conn: Connection, *, write: bool) -> None:
@@ -332,6 +370,8 @@ def open_store(
     hooks: ErasureHooks | None = None,
     on_erasure: ErasureCallback | None = None,
     on_merge: MergeCallback | None = None,
+    apply_intent: ApplyIntent | None = None,
+    merge_intent: MergeIntent | None = None,
 ) -> SqlStore:
     """The store for a hub's store URL (``HubConfig.store_url``): SQLite file or PostgreSQL."""
     parsed = make_url(url)
@@ -339,9 +379,24 @@ def open_store(
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise ValueError("the store needs a SQLite file, not an in-memory database")
-        return SqliteStore(Path(parsed.database), hooks=hooks, on_erasure=on_erasure, on_merge=on_merge)
+        return SqliteStore(
+            Path(parsed.database),
+            hooks=hooks,
+            on_erasure=on_erasure,
+            on_merge=on_merge,
+            apply_intent=apply_intent,
+            merge_intent=merge_intent,
+        )
     if backend == "postgresql":
-        return PostgresStore(url, schema=schema, hooks=hooks, on_erasure=on_erasure, on_merge=on_merge)
+        return PostgresStore(
+            url,
+            schema=schema,
+            hooks=hooks,
+            on_erasure=on_erasure,
+            on_merge=on_merge,
+            apply_intent=apply_intent,
+            merge_intent=merge_intent,
+        )
     raise ValueError(f"no store for {backend!r} URLs; use sqlite:///FILE or postgresql://...")
 
 

@@ -28,12 +28,14 @@ from polestar.store.records import ApplyResult, Outcome
 log = logging.getLogger(__name__)
 
 AppliedRecorder = Callable[[Envelope, ApplyResult], Awaitable[None]]
-"""Told of each event that created or changed a record: the audit log's collection and alteration seam.
+"""Told, after the commit, of each event that created or changed a record.
 
 It is told only of ``created`` and ``updated`` results (record id, kind, version and the
 *names* of the changed fields, never their values). Raising fails the delivery, which the
 bus retries; the store then reports the event as a duplicate, so a recorder that failed
-is not told again (known gap: a collection lost that way shows only on the bus's side).
+(or a process that died before it ran) is not told again. What must not be lost that way,
+the audit log's collection and alteration entries, is recorded inside the apply's own
+transaction instead, by the store's ``apply_intent`` (``polestar.store.intents``).
 """
 
 AfterApply = Callable[[Envelope, ApplyResult], Awaitable[None]]

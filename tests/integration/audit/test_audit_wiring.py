@@ -9,6 +9,7 @@ import pytest
 
 from polestar.api import PROBLEM_MEDIA_TYPE, create_app
 from polestar.api.audit_component import AuditComponent
+from polestar.api.store_audit import StoreAudit
 from polestar.audit import AuditQuery, Operation, Outcome, SubjectRef
 from polestar.bus.config import SqliteBusConfig
 from polestar.bus.contract import BackoffPolicy, ConsumerSpec
@@ -123,6 +124,11 @@ async def audit(tmp_path: Path):  # type: ignore[no-untyped-def]
     await component.close()
 
 
+def audit_db(data_dir: Path) -> Path:
+    """The store shares the audit log's database, as in the hub: its transactions carry the intents."""
+    return Path(HubConfig(data_dir=data_dir).store_url.removeprefix("sqlite:///"))
+
+
 def _person(version: int, family: str, **more) -> Envelope:  # type: ignore[no-untyped-def]
     person = Person(
         id="p-7",
@@ -143,9 +149,9 @@ def _person(version: int, family: str, **more) -> Envelope:  # type: ignore[no-u
 async def test_store_writes_are_collection_then_alteration_naming_fields_never_values(
     tmp_path: Path, audit: AuditComponent
 ) -> None:
-    store = SqliteStore(tmp_path / "pole.sqlite3")
+    store = SqliteStore(audit_db(tmp_path), apply_intent=StoreAudit(audit).applied)
     await store.start()
-    writer = StoreWriter(open_engine(SqliteBusConfig(), tmp_path), store, on_applied=audit.applied)
+    writer = StoreWriter(open_engine(SqliteBusConfig(), tmp_path), store)
     await writer.handle(_person(1, "Okafor"))
     await writer.handle(_person(2, "Okafor-Smith"))
     await writer.handle(_person(2, "Okafor-Smith"))  # the same again: nothing new to record
@@ -162,8 +168,8 @@ async def test_store_writes_are_collection_then_alteration_naming_fields_never_v
 async def test_merge_and_unmerge_are_combinations_and_erasure_records_ids_without_content(
     tmp_path: Path, audit: AuditComponent
 ) -> None:
-    store = SqliteStore(tmp_path / "pole.sqlite3", on_erasure=audit.erased)
-    store.on_merge = audit.merged
+    store = SqliteStore(audit_db(tmp_path), on_erasure=audit.erased)
+    store.merge_intent = StoreAudit(audit).merged
     await store.start()
     await store.apply(_person(1, "Okafor"))
     other = Person(

@@ -1,0 +1,198 @@
+"""The store's audit entries are promised in the store's own transaction: none is lost, none is doubled.
+
+Wired as the hub wires it (``StoreAudit`` on a store opened at the hub's ``store_url``, which the
+audit log shares), on SQLite and on PostgreSQL; and a whole hub SIGKILLed between the store's
+commit and the append, started again.
+"""
+
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from _store_helpers import event, person
+from sqlalchemy import select
+from store_crash_child import arrest, crash_config, until_the_store_runs
+
+from polestar.api import create_app
+from polestar.api.audit_component import AuditComponent, AuditNotRunning
+from polestar.api.store_audit import StoreAudit
+from polestar.audit import AuditQuery, Operation
+from polestar.audit.intents import intents_table
+from polestar.bus.jetstream import JetStreamEngine
+from polestar.errors import BusError
+from polestar.store import Outcome, open_store
+
+CHILD = Path(__file__).with_name("store_crash_child.py")
+
+
+def _cluster_url(request) -> str:
+    schema = request.getfixturevalue("postgres_schema")
+    base = request.getfixturevalue("postgres_url").replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def config(request, tmp_path, nats_url, unique):
+    """A hub configuration; the cluster's bus is never started by these tests."""
+    if request.param == "sqlite":
+        return crash_config(tmp_path, None, None, None)
+    return crash_config(tmp_path, _cluster_url(request), nats_url, unique)
+
+
+@pytest.fixture
+async def audit(config):
+    component = AuditComponent(config)
+    await component.start()
+    yield component
+    await component.close()
+
+
+async def _open(config, promises):
+    store = open_store(config.store_url, apply_intent=promises.applied, merge_intent=promises.merged)
+    await store.start()
+    return store
+
+
+@pytest.fixture
+async def store(config, audit):
+    store = await _open(config, StoreAudit(audit))
+    yield store
+    await store.close()
+
+
+def _pending(store) -> list[str]:
+    with store.engine.connect() as conn:
+        return [key for (key,) in conn.execute(select(intents_table().c.intent_key))]
+
+
+async def _store_entries(audit_log):
+    return await audit_log.find(AuditQuery(system="polestar-store"))
+
+
+async def test_a_store_write_is_logged_at_once_and_a_redelivered_event_adds_no_entry(store, audit):
+    first = event(person("p-7", family="Okafor"), id="evt-1")
+    second = event(person("p-7", version=2, family="Okafor-Smith"), id="evt-2")
+    assert (await store.apply(first)).outcome is Outcome.CREATED
+    assert (await store.apply(second)).outcome is Outcome.UPDATED
+    assert (await store.apply(second)).outcome is Outcome.DUPLICATE  # the bus redelivers it
+    entries = await _store_entries(audit.log)
+    assert [e.operation for e in entries] == [Operation.COLLECTION, Operation.ALTERATION]
+    assert entries[1].record_ids == ["p-7", "event:evt-2"]
+    assert entries[1].details["changed_fields"] == ["name"]
+    assert _pending(store) == []  # appended at once, not left for the drain
+    await audit.log.drain_intents()
+    assert len(await _store_entries(audit.log)) == 2
+
+
+async def test_a_store_write_that_rolls_back_leaves_no_intent_behind(config, audit):
+    promises = StoreAudit(audit)
+
+    def promise_then_fail(conn, envelope, result):
+        promises.applied(conn, envelope, result)
+        raise RuntimeError("the store's transaction failed after the intent was written")
+
+    store = await _open(config, promises)
+    store.apply_intent = promise_then_fail
+    try:
+        with pytest.raises(RuntimeError, match="after the intent"):
+            await store.apply(event(person("p-7"), id="evt-1"))
+        # Really one transaction (on SQLite too): the record and the intent went together.
+        assert await store.get("p-7") is None
+        assert _pending(store) == []
+        assert (await audit.log.drain_intents()).appended == 0
+        assert await _store_entries(audit.log) == []
+    finally:
+        await store.close()
+
+
+async def test_with_the_audit_log_down_a_store_write_is_refused_not_left_unlogged(config, audit, store):
+    await audit.close()  # enabled, but not running
+    with pytest.raises(AuditNotRunning):
+        await store.apply(event(person("p-7"), id="evt-1"))
+    assert await store.get("p-7") is None
+    assert _pending(store) == []
+
+
+async def test_an_append_that_fails_after_the_commit_is_left_to_the_drain_and_logged_once(store, audit):
+    log = audit.log
+    real_append = log.append
+
+    async def log_unreachable(entry, *, key=None):
+        raise OSError("the audit log's disk is away")
+
+    log.append = log_unreachable
+    try:
+        assert (await store.apply(event(person("p-7"), id="evt-1"))).outcome is Outcome.CREATED
+    finally:
+        log.append = real_append
+    assert _pending(store) == ["store:evt-1:p-7:collection"]
+    assert (await log.drain_intents()).appended == 1
+    (entry,) = await _store_entries(log)
+    assert entry.operation is Operation.COLLECTION
+    assert _pending(store) == []
+
+
+async def test_merge_and_unmerge_are_combinations_logged_once_each(store, audit):
+    await store.apply(event(person("p-7"), id="evt-1"))
+    await store.apply(event(person("p-8", system="pnc"), id="evt-2"))
+    merge = await store.merge("p-7", "p-8", actor="user:dc42", reason="same PNC id")
+    await store.unmerge(merge.id, actor="user:ds7", reason="different dates of birth")
+    combined = await audit.log.find(AuditQuery(operation=Operation.COMBINATION))
+    assert [(e.actor.person, e.details["action"]) for e in combined] == [
+        ("user:dc42", "merge"),
+        ("user:ds7", "unmerge"),
+    ]
+    assert all(f"merge:{merge.id}" in e.record_ids for e in combined)
+    assert _pending(store) == []
+
+
+# --- a hub killed between the store's commit and the append ---------------------------------------
+
+
+@pytest.fixture(params=["embedded", pytest.param("cluster", marks=[pytest.mark.postgres, pytest.mark.nats])])
+async def crash_site(request, tmp_path, nats_url, unique):
+    """The child's arguments: its data folder, and for a cluster its store URL, NATS and prefix."""
+    data_dir = str(tmp_path / "data")
+    if request.param == "embedded":
+        yield [data_dir]
+        return
+    yield [data_dir, _cluster_url(request), nats_url, unique]
+    cleaner = JetStreamEngine(crash_config(tmp_path, _cluster_url(request), nats_url, unique).bus)
+    with contextlib.suppress(BusError):
+        await cleaner.start()
+        await cleaner.destroy()
+    await cleaner.close()
+
+
+@pytest.mark.slow
+async def test_a_hub_killed_after_the_store_commits_logs_the_entry_once_when_it_starts_again(crash_site):
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(CHILD),
+        *crash_site,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(child.communicate(), 120)
+    assert child.returncode == -signal.SIGKILL, err.decode()[-2000:]
+    assert out.decode().split() == ["committed"]
+
+    config = crash_config(Path(crash_site[0]), *(crash_site[1:] or [None, None, None]))
+    app = create_app(config)
+    async with app.router.lifespan_context(app):
+        hub = app.state.hub
+        # The audit log opens first, and its start appended what the dead hub promised.
+        (collected,) = await _store_entries(hub.audit.log)
+        assert collected.operation is Operation.COLLECTION
+        assert collected.record_ids == ["p-crash", "event:evt-arrest-1"]
+        assert collected.correlation_id == "custody-17"
+        await until_the_store_runs(hub)
+        assert _pending(hub.store.store) == []
+        assert (await hub.store.store.get("p-crash")) is not None
+        # The event was never acknowledged: the bus hands it over again, and the store drops it.
+        assert (await hub.store.writer.handle(arrest())).outcome is Outcome.DUPLICATE
+        assert len(await _store_entries(hub.audit.log)) == 1
+        assert (await hub.audit.log.verify()).ok
