@@ -27,6 +27,7 @@ value}]``) anywhere in the payload, and the entity's own id as ``POLESTAR``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
@@ -67,6 +68,12 @@ MAX_SUBJECTS = 1000
 """The most subjects one entry names (a huge file is recorded in several collection entries)."""
 
 
+RETRY_INITIAL_SECONDS = 1.0
+"""Seconds before the first retry of an audit log that did not start."""
+RETRY_MAX_SECONDS = 30.0
+"""The longest wait between retries."""
+
+
 class AuditNotRunning(AuditError):  # noqa: N818 - named as the state, like AuditKeysMissing
     """The audit log did not start or has stopped; the operation that needed it was not done."""
 
@@ -91,6 +98,10 @@ class AuditComponent:
             purpose_required_for=frozenset(Operation(o) for o in config.audit.purpose_required_for)
         )
         self.log: AuditLog | None = None
+        self.retry_initial = RETRY_INITIAL_SECONDS
+        """Seconds before opening again a log that did not start; doubles up to ``retry_max``."""
+        self.retry_max = RETRY_MAX_SECONDS
+        self._retrying: asyncio.Task[None] | None = None
         self.status = ComponentStatus.STARTING if config.audit.enabled else ComponentStatus.OK
         self.reason: str | None = None if config.audit.enabled else "disabled by audit.enabled"
 
@@ -102,30 +113,62 @@ class AuditComponent:
     # --- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load (or create) the keys and open the log in the store's database."""
-        if not self.enabled or self.log is not None:
+        """Load (or create) the keys and open the log in the store's database.
+
+        One attempt now; if it fails, /ready says why, every audited operation is refused (the
+        hub fails closed), and the log is opened again in the background with a capped
+        exponential delay, so a database that comes back later is picked up without a restart.
+        """
+        if not self.enabled or self.log is not None or self._retrying is not None:
             return
+        if not await self._open():
+            self._retrying = asyncio.create_task(self._keep_opening(), name="polestar-audit-open")
+
+    async def _open(self) -> bool:
+        store = None
         try:
             keys = self._keys
             if keys is None:
                 keys = await asyncio.to_thread(AuditKeys.load_or_create, self._data_dir)
+            store = open_store(self._store_url)
             audit_log = AuditLog(
-                open_store(self._store_url),
+                store,
                 keys,
                 witnesses=self._witnesses(),
                 max_batch=self.config.max_batch,
                 checkpoint_interval=self.config.checkpoint_interval,
             )
             await audit_log.start()
-        except Exception as exc:  # reported by /ready; every audited operation then fails
+        except Exception as exc:  # noqa: BLE001 - reported by /ready and retried; never fatal to the hub
             self.status, self.reason = ComponentStatus.FAILED, f"{type(exc).__name__}: {exc}"
-            log.exception("the audit log did not start; audited operations will fail until it does")
-            return
+            log.warning(
+                "the audit log did not start (%s); audited operations fail until it does", self.reason
+            )
+            if store is not None:
+                # A half-opened store holds connections; release them before the next attempt.
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(store.close)
+            return False
         self.log = audit_log
         self.status, self.reason = ComponentStatus.OK, None
+        return True
+
+    async def _keep_opening(self) -> None:
+        delay = self.retry_initial
+        while True:
+            self.reason = f"{self.reason}; retrying in {delay:g} s"
+            await asyncio.sleep(delay)
+            if await self._open():
+                log.info("the audit log started")
+                return
+            delay = min(delay * 2, self.retry_max)
 
     async def close(self) -> None:
         """Write what is queued, checkpoint and close (after every component that records)."""
+        retrying, self._retrying = self._retrying, None
+        if retrying is not None:
+            retrying.cancel()
+            await asyncio.gather(retrying, return_exceptions=True)
         audit_log, self.log = self.log, None
         if audit_log is not None:
             self.status = ComponentStatus.STOPPING
