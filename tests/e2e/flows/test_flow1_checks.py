@@ -10,6 +10,7 @@ import httpx
 
 from polestar.demo.contract import Force
 from polestar.demo.flows.checks import ChecksFlow, officer_token, pick_people
+from polestar.devices.config import load_device_config
 from polestar.sims.device import DeviceError, OfficerDevice
 
 
@@ -46,6 +47,10 @@ async def test_pnc_going_down_mid_run_fails_checks_fast_and_they_succeed_when_it
         token=await officer_token(force, "PC4471", "TAB-0007"),
     )
     pnc = force.sims["pnc"]
+    assert force.config.integration_dir is not None
+    gateway = load_device_config(force.config.integration_dir)
+    assert gateway is not None
+    timeout = gateway.checks.timeout
     async with httpx.AsyncClient(timeout=10) as http:
         try:
             before = await device.person_check(pnc_id=person.pnc_id, reason="2")
@@ -63,8 +68,11 @@ async def test_pnc_going_down_mid_run_fails_checks_fast_and_they_succeed_when_it
             for refusal, took in refusals:
                 assert refusal.status == 503
                 assert "PNC unavailable" in refusal.detail
-                assert took < 1.0, f"a check took {took:.2f} s to fail"
-            assert "circuit breaker open" in refusals[-1][0].detail
+                # Fast means not waiting out the check's timeout; a loaded machine may be slow.
+                assert took < timeout, f"a check took {took:.2f} s to fail"
+            # Enough failures open the breaker: the next check does not even ask PNC. (The last
+            # one might be a half-open probe on a machine slow enough for the breaker to reopen.)
+            assert "circuit breaker open" in refusals[gateway.checks.breaker.failure_threshold][0].detail
 
             (await http.post(f"{pnc}/_sim/outage", json={"on": False})).raise_for_status()
             after = await _once_pnc_is_back(device, person.pnc_id)

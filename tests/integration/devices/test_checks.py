@@ -10,8 +10,20 @@ import pytest
 from _device_hubs import CheckingHub, bearer, checking_hub, device_token
 
 from polestar.audit import AuditQuery, Operation, Outcome, SubjectRef
+from polestar.demo.force_config import FORCE_EXAMPLE_DIR
+from polestar.devices.config import DeviceGatewayConfig, load_device_config
 from polestar.security import issue_token
 from polestar.sims.synthetic import World
+
+
+def _example_gateway() -> DeviceGatewayConfig:
+    gateway = load_device_config(FORCE_EXAMPLE_DIR / "integration")
+    assert gateway is not None
+    return gateway
+
+
+GATEWAY = _example_gateway()
+"""The example force's gateway, which the ``hub`` fixture runs: its check timeout and breaker."""
 
 pytestmark = pytest.mark.slow
 
@@ -112,9 +124,10 @@ async def test_pnc_outage_fails_fast_with_pnc_unavailable_then_checks_succeed_ag
         assert answer.status_code == 503
         assert answer.json()["detail"].startswith("PNC unavailable")
         assert int(answer.headers["retry-after"]) >= 1
-        assert took < 1.0
-    # After three failures the breaker is open: PNC is not even asked.
-    assert "circuit breaker open" in answers[-1][0].json()["detail"]
+        assert took < GATEWAY.checks.timeout  # not waiting it out, however loaded the machine
+    # After three failures the breaker is open: PNC is not even asked. (Not the last answer:
+    # on a slow enough machine the breaker's open time passes and that one is a probe.)
+    assert "circuit breaker open" in answers[GATEWAY.checks.breaker.failure_threshold][0].json()["detail"]
     failed = await hub.audit().find(AuditQuery(operation=Operation.CONSULTATION))
     assert {r.outcome for r in failed} == {Outcome.FAILED}
 
@@ -144,7 +157,7 @@ async def test_a_pnc_that_does_not_answer_in_time_is_unavailable_not_a_hang(
         answer = await slow.client.post("/api/checks/vehicle", json={"vrm": "AB12CDE", "reason": "3"})
         assert answer.status_code == 503
         assert "no answer within 0.3 s" in answer.json()["detail"]
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 3.0  # gave up, not waiting for PNC's 3 s answer
 
 
 async def test_the_officer_is_the_tokens_and_a_check_as_another_officer_is_refused(hub: CheckingHub) -> None:
