@@ -90,22 +90,6 @@ def test_polestar_up_serves_health_and_stops_cleanly_on_ctrl_c(polestar_up, tmp_
     assert "Traceback" not in stderr
 
 
-def test_polestar_demo_once_checks_health_over_http_and_exits_zero(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "polestar.cli", "demo", "--once", "--count", "1", "--port", "0"],
-        cwd=tmp_path,
-        env=hub_environment(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "/health -> 200" in result.stdout
-    assert "demo check passed" in result.stdout
-    assert (tmp_path / ".polestar" / "demo").is_dir()
-
-
 def test_polestar_demo_once_fails_when_it_cannot_listen(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

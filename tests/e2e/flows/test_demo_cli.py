@@ -27,7 +27,8 @@ def _run_demo(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_once_runs_every_flow_prints_the_summary_and_exits_zero(tmp_path):
-    result = _run_demo(tmp_path, "--count", "1", "--data-dir", "run")
+    # The default folder, as `make demo` uses it.
+    result = _run_demo(tmp_path, "--count", "1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stdout.splitlines()
@@ -39,7 +40,7 @@ def test_demo_once_runs_every_flow_prints_the_summary_and_exits_zero(tmp_path):
     assert "p50 ms" in result.stdout
     assert "demo check passed" in lines
     assert "/health -> 200" in result.stdout
-    assert (tmp_path / "run" / "polestar.log").is_file()
+    assert (tmp_path / ".polestar" / "demo" / "polestar.log").is_file()
     # Each simulator and the hub was announced with its URL.
     for name in ("hub", "pnc", "cad", "custody", "footwear", "prosecutor", "intelligence"):
         assert any(line.strip().startswith(f"{name}:") and "http://127.0.0.1:" in line for line in lines), (
