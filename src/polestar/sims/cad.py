@@ -4,7 +4,8 @@
 endpoint                                   what it does
 =========================================  ============================================================
 ``POST /calls``                            a call becomes an incident: graded by keywords (G1 to G4), the
-                                           first available unit assigned (none for G4); 201 + incident
+                                           first available unit assigned (none for G4); 201 + incident.
+                                           A ``callId`` CAD already has answers its incident again
 ``GET /incidents``, ``/incidents/{no}``    incidents as CAD holds them
 ``POST /incidents/{no}/status``            a unit's status in: ``{"callSign", "status", "sequence"?}``;
                                            409 with the reason for an unassigned unit, a transition
@@ -218,7 +219,14 @@ class CadSimulator:
         self.outbox.put(body, key=f"{incident.number}:{incident.sequence}")
 
     def create(self, call: CallIn) -> Incident:
-        """Open, grade and (unless G4) assign a unit to an incident from ``call``."""
+        """Open, grade and (unless G4) assign a unit to an incident from ``call``.
+
+        A call CAD already has (the same ``callId``, e.g. a retried delivery) gives its incident again.
+        """
+        if call.callId:
+            for known in self.incidents.values():
+                if known.call_id == call.callId:
+                    return known
         now = self.clock()
         incident = Incident(
             number=self._number(now.strftime("%Y%m%d")),

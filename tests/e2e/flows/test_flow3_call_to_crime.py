@@ -8,7 +8,7 @@ from polestar.demo.contract import Force
 from polestar.demo.flows.crime import CallToCrimeFlow
 
 
-async def test_calls_with_crime_indicators_become_draft_reports_linked_back_to_the_call(force: Force) -> None:
+async def test_calls_become_incidents_and_crime_calls_drafts_whose_reference_cad_holds(force: Force) -> None:
     outcome = await CallToCrimeFlow(timeout=20).run(force, count=3, progress=lambda _: None)
 
     assert outcome.ok, outcome.problems
@@ -17,6 +17,7 @@ async def test_calls_with_crime_indicators_become_draft_reports_linked_back_to_t
     async with httpx.AsyncClient() as http:
         reports = (await http.get(f"{force.sims['crime-recording']}/crime-reports")).json()["reports"]
         records = (await http.get(f"{force.sims['intelligence']}/feed/records")).json()["records"]
+        incidents = (await http.get(f"{force.sims['cad']}/incidents")).json()["incidents"]
     assert len(reports) == 3, "one draft per call with crime indicators, none repeated"
     assert all(r["status"] == "DRAFT" and r["callReference"].startswith("CH-") for r in reports)
     crimes = {r["crimeReference"]: r for r in records if r["recordType"] == "crime"}
@@ -26,3 +27,9 @@ async def test_calls_with_crime_indicators_become_draft_reports_linked_back_to_t
         assert crime["source"] == "crime-recording"
         (link,) = [link for link in links if link["toId"] == crime["recordId"]]
         assert (link["fromType"], link["toType"]) == ("call", "crime")
+        # CAD made the call an incident, the draft names it, and CAD holds the crime reference for it
+        (incident,) = [i for i in incidents if i.get("callId") == report["callReference"]]
+        assert report["incidentNumber"] == incident["incidentNumber"]
+        assert incident["crimeReference"] == report["crimeReference"]
+    calls_to_cad = {i["callId"] for i in incidents if i.get("callId")}
+    assert len(calls_to_cad) == len([i for i in incidents if i.get("callId")]), "one incident per call"

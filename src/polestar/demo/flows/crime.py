@@ -1,18 +1,22 @@
 """Flow 3, call to crime report: a call with crime indicators becomes a draft crime report at once.
 
 Call handling posts each call it takes to the hub (``/ingest/call-handling``).
-The hub's ``call-to-crime`` route gathers the call and its scene, and for a
-call with crime indicators calls crime recording's REST API with a draft
-report; the crime reference number that comes back is published on the bus
-as the canonical crime (``crime.reference.assigned``) and its ``related`` link
-to the call (``link.created``), for the store and everyone downstream.
+The hub's ``call-to-crime`` route gathers the call and its scene and passes it
+to CAD (``POST /calls``), whose answer is the incident the call became. For a
+call with crime indicators it then calls crime recording's REST API with a
+draft report (carrying the incident number); the crime reference number that
+comes back is given to CAD for that incident (``PUT
+/incidents/{no}/crime-reference``) and published on the bus as the canonical
+crime (``crime.reference.assigned``) and its ``related`` link to the call
+(``link.created``), for the store and everyone downstream.
 
 Checked at the far end: crime recording holds exactly one draft per call with
-crime indicators and none for the others; the crime with its reference and
-its link to the call reached a system downstream of the bus (the intelligence
-platform, fed by ``feed-to-intelligence``), so the link really was published;
-and no dead letters. Latency is from each call being taken to its link
-arriving downstream.
+crime indicators and none for the others; CAD holds one incident per call, and
+each crime call's incident holds its crime reference; the crime with its
+reference and its link to the call reached a system downstream of the bus
+(the intelligence platform, fed by ``feed-to-intelligence``), so the link
+really was published; and no dead letters. Latency is from each call being
+taken to its link arriving downstream.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ MAX_CALLS_PER_CRIME = 20
 
 
 class CallToCrimeFlow(FarEndFlow):
-    """Flow 3: calls with crime indicators become draft crime reports, linked back to the call."""
+    """Flow 3: calls become CAD incidents; crime calls become draft reports, the reference on the incident."""
 
     number = 3
     title = "Call to crime report"
@@ -47,7 +51,7 @@ class CallToCrimeFlow(FarEndFlow):
         self, force: Force, http: httpx.AsyncClient, *, count: int, progress: Progress, outcome: FlowOutcome
     ) -> None:
         calls, crime = force.sims["call-handling"], force.sims["crime-recording"]
-        platform = force.sims["intelligence"]
+        platform, cad = force.sims["intelligence"], force.sims["cad"]
         dead = DeadLetterWatch(force, http, ROUTES, actor="system:demo-flow-3")
         await dead.start()
         await answer(
@@ -84,7 +88,7 @@ class CallToCrimeFlow(FarEndFlow):
         async def linked() -> list[str]:
             records = await _records(http, platform)
             crimes = {r["crimeReference"]: r for r in records if r.get("recordType") == "crime"}
-            links = {
+            from_call = {
                 r.get("toId")
                 for r in records
                 if r.get("recordType") == "link"
@@ -97,7 +101,8 @@ class CallToCrimeFlow(FarEndFlow):
                 if reference is None:
                     continue
                 references[call] = reference
-                if reference in crimes and crimes[reference].get("recordId") in links:
+                record = crimes.get(reference, {}).get("recordId")
+                if record is not None and record in from_call:
                     done.append(call)
             return done
 
@@ -120,14 +125,61 @@ class CallToCrimeFlow(FarEndFlow):
             if len(drafts) > 1:
                 outcome.problems.append(f"call {call} became {len(drafts)} crime reports, not one")
                 outcome.failures += 1
+        await _check_cad(
+            http,
+            cad,
+            crime_calls=crime_calls,
+            other_calls=other_calls,
+            references=references,
+            outcome=outcome,
+            timeout=self.timeout,
+        )
         outcome.failures += len(arrivals.missing)
         outcome.messages += len(arrivals.seen)
         outcome.latencies_ms += [arrivals.seen[c] for c in crime_calls if c in arrivals.seen]
         outcome.notes.append(
-            f"{len(crime_calls)} calls with crime indicators became draft reports; "
+            f"{len(crime_calls) + len(other_calls)} calls became CAD incidents; "
+            f"{len(crime_calls)} with crime indicators became draft reports, referenced on their incidents; "
             f"{len(other_calls)} without did not"
         )
         report_dead_letters(outcome, await dead.new())
+
+
+async def _check_cad(
+    http: httpx.AsyncClient,
+    cad: str,
+    *,
+    crime_calls: list[str],
+    other_calls: list[str],
+    references: dict[str, str],
+    outcome: FlowOutcome,
+    timeout: float,
+) -> None:
+    """One CAD incident per call; each crime call's incident holds the crime reference it got."""
+    # Calls without crime indicators end at CAD: wait until each has its incident there too.
+    at_cad = Arrivals(set(other_calls))
+
+    async def in_cad() -> list[str]:
+        return list(await _incidents_by_call(http, cad))
+
+    await watch(at_cad, in_cad, timeout=timeout)
+    incidents = await _incidents_by_call(http, cad)
+    for call in crime_calls + other_calls:
+        found = incidents.get(call, [])
+        if len(found) != 1:
+            outcome.problems.append(f"call {call} became {len(found)} incidents in CAD, not one")
+            outcome.failures += 1
+    for call in crime_calls:
+        found, reference = incidents.get(call, []), references.get(call)
+        if reference is None or len(found) != 1:
+            continue
+        held = found[0].get("crimeReference")
+        if held != reference:
+            outcome.problems.append(
+                f"CAD's incident {found[0].get('incidentNumber')} for call {call} holds crime reference "
+                f"{held!r}, not {reference}"
+            )
+            outcome.failures += 1
 
 
 async def _drafts(http: httpx.AsyncClient, crime: str, call: str) -> list[dict[str, Any]]:
@@ -142,6 +194,15 @@ async def _drafts(http: httpx.AsyncClient, crime: str, call: str) -> list[dict[s
 async def _reference(http: httpx.AsyncClient, crime: str, call: str) -> str | None:
     drafts = await _drafts(http, crime, call)
     return str(drafts[0]["crimeReference"]) if drafts else None
+
+
+async def _incidents_by_call(http: httpx.AsyncClient, cad: str) -> dict[str, list[dict[str, Any]]]:
+    found = await answer(http.get(f"{cad}/incidents"), "reading CAD's incidents")
+    by_call: dict[str, list[dict[str, Any]]] = {}
+    for incident in found["incidents"]:
+        if incident.get("callId"):
+            by_call.setdefault(str(incident["callId"]), []).append(incident)
+    return by_call
 
 
 async def _records(http: httpx.AsyncClient, platform: str) -> list[dict[str, Any]]:
