@@ -40,6 +40,15 @@ _STRING_OR_NULL: _Signature = {"types": ["string", "null"]}
 _SCALAR_OR_NULL: _Signature = {"types": ["string", "number", "null"]}
 
 
+def _derived_id(connector: str, kind: str, parts: tuple[Any, ...], call: str) -> str:
+    """The uuid5 over ``connector``, ``kind`` and ``parts``; every part must be present."""
+    for number, part in enumerate(parts, start=1):
+        if _empty(part):
+            raise MappingFailed(f"{call} needs every part, but part {number} is empty")
+    key = "\x1f".join([connector, kind, *(str(p).strip() for p in parts)])
+    return str(uuid.uuid5(ENTITY_NAMESPACE, key))
+
+
 @dataclass
 class Scope:
     """What functions may read while one record (or one event) is mapped."""
@@ -233,12 +242,20 @@ class PolicingFunctions(functions.Functions):
     @functions.signature({"types": ["string"]}, {"types": ["string", "number", "null"], "variadic": True})
     def _func_stable_id(self, kind: str, *parts: Any) -> str:
         scope = _scope()
-        for number, part in enumerate(parts, start=1):
-            if _empty(part):
-                raise MappingFailed(f"stable_id({kind!r}, ...) needs every part, but part {number} is empty")
         connector = scope.context.connector if scope.context is not None else ""
-        key = "\x1f".join([connector, kind, *(str(p).strip() for p in parts)])
-        return str(uuid.uuid5(ENTITY_NAMESPACE, key))
+        return _derived_id(connector, kind, parts, f"stable_id({kind!r}, ...)")
+
+    @functions.signature(
+        {"types": ["string"]},
+        {"types": ["string"]},
+        {"types": ["string", "number", "null"], "variadic": True},
+    )
+    def _func_stable_id_from(self, connector: str, kind: str, *parts: Any) -> str:
+        # The id another connector gave its own record (CAD's incident, seen from a route), so a
+        # link made here points at the record that connector's mapping created, not at a twin.
+        if not connector.strip():
+            raise MappingFailed(f"stable_id_from(connector, {kind!r}, ...) needs a connector name")
+        return _derived_id(connector, kind, parts, f"stable_id_from({connector!r}, {kind!r}, ...)")
 
     @functions.signature({"types": ["string"]})
     def _func_id_of(self, output: str) -> str:
@@ -376,6 +393,12 @@ FUNCTION_DOCS: tuple[tuple[str, str, str], ...] = (
         "A uuid5 over the connector, `kind` and the parts: the same record always gives the same id. "
         "Every part must be present.",
         "`stable_id('person', custody_no)`",
+    ),
+    (
+        "stable_id_from(connector, kind, part, ...)",
+        "The id `stable_id(kind, part, ...)` gives under another connector: for linking to a record that "
+        "connector's mapping made.",
+        "`stable_id_from('cad', 'incident', cad.body.incidentNumber)`",
     ),
     ("id_of(output)", "The id given to an earlier output of this mapping, for links.", "`id_of('detainee')`"),
     (

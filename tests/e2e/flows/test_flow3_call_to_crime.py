@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
 from polestar.demo.contract import Force
 from polestar.demo.flows.crime import CallToCrimeFlow
+from polestar.mapping.functions import ENTITY_NAMESPACE
+
+
+def cad_incident_id(number: str) -> str:
+    """The hub's id of CAD's incident ``number``: ``stable_id('incident', number)`` under ``cad``."""
+    return str(uuid.uuid5(ENTITY_NAMESPACE, "\x1f".join(["cad", "incident", number])))
 
 
 async def test_calls_become_incidents_and_crime_calls_drafts_whose_reference_cad_holds(force: Force) -> None:
@@ -25,11 +33,15 @@ async def test_calls_become_incidents_and_crime_calls_drafts_whose_reference_cad
     for report in reports:
         crime = crimes[report["crimeReference"]]  # the canonical crime carries crime recording's reference
         assert crime["source"] == "crime-recording"
-        (link,) = [link for link in links if link["toId"] == crime["recordId"]]
-        assert (link["fromType"], link["toType"]) == ("call", "crime")
+        to_crime = {link["fromType"]: link for link in links if link["toId"] == crime["recordId"]}
+        assert set(to_crime) == {"call", "incident"}
+        assert all(link["toType"] == "crime" for link in to_crime.values())
         # CAD made the call an incident, the draft names it, and CAD holds the crime reference for it
         (incident,) = [i for i in incidents if i.get("callId") == report["callReference"]]
         assert report["incidentNumber"] == incident["incidentNumber"]
         assert incident["crimeReference"] == report["crimeReference"]
+        # The crime is linked to the incident as the hub knows it from CAD's own events: the id
+        # CAD's mapping (under the `cad` connector) derives from the incident number.
+        assert to_crime["incident"]["fromId"] == cad_incident_id(incident["incidentNumber"])
     calls_to_cad = {i["callId"] for i in incidents if i.get("callId")}
     assert len(calls_to_cad) == len([i for i in incidents if i.get("callId")]), "one incident per call"

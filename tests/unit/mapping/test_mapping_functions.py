@@ -70,6 +70,8 @@ def test_functions_give_what_the_table_says(expression, expected):
         ("upper(`5`)", "upper()"),
         ("split('a', '')", "separator"),
         ("stable_id('person', `null`)", "part 1 is empty"),
+        ("stable_id_from('cad', 'incident', '')", "part 1 is empty"),
+        ("stable_id_from(' ', 'incident', 'INC-1')", "needs a connector name"),
         ("id_of('detainee')", "has produced no entity yet"),
         ("context('password')", "context() knows"),
     ],
@@ -87,6 +89,13 @@ def test_stable_id_depends_on_connector_kind_and_reference_only(context):
     assert first == again
     assert first != search("stable_id('custody-episode', ref)", {"ref": "01CX/4512/26"}, custody)
     assert first != search("stable_id('person', ref)", {"ref": "01CX/4512/26"}, context(connector="other"))
+
+
+def test_stable_id_from_gives_the_id_another_connectors_mapping_gave(context):
+    cad = search("stable_id('incident', n)", {"n": "INC-20261123-0311"}, context(connector="cad"))
+    route = context(connector="route:call-to-crime")
+    assert search("stable_id_from('cad', 'incident', n)", {"n": "INC-20261123-0311"}, route) == cad
+    assert search("stable_id('incident', n)", {"n": "INC-20261123-0311"}, route) != cad
 
 
 def test_context_record_and_index_are_readable(context):
