@@ -31,6 +31,7 @@ from polestar.routes.step_config import (
     ChoiceStep,
     ChoiceWhen,
     EnrichStep,
+    EventTypeName,
     FilterStep,
     MapStep,
     SetStep,
@@ -40,7 +41,6 @@ from polestar.routes.step_config import (
     TimeoutPolicy,
     WiretapStep,
     _Config,
-    _event_type,
 )
 
 __all__ = [
@@ -183,17 +183,14 @@ class SubjectOutput(_Config):
 
     name: str | None = Field(default=None, description="Name a `choice` step uses (default: the subject).")
     subject: str = Field(description="Bus subject to publish on.", examples=["custody.minimised.recorded"])
-    type: str | None = Field(default=None, description="Event type (default: the message's own type).")
+    type: EventTypeName | None = Field(
+        default=None, description="Event type (default: the message's own type)."
+    )
 
     @field_validator("subject")
     @classmethod
     def _subject(cls, value: Any) -> Any:
         return check_subject(value)
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, value: Any) -> Any:
-        return _event_type(value)
 
     @property
     def output_name(self) -> str:

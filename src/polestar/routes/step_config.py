@@ -11,7 +11,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from polestar.bus.contract import check_subject
 from polestar.connectors.codecs import RecordFormat
@@ -28,33 +28,28 @@ class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _expression(value: str) -> str:
-    return check_expression(value)
-
-
-def _event_type(value: str | None) -> str | None:
-    return None if value is None else check_event_type(value)
-
-
 def _dotted(value: str) -> str:
     if not re.match(r"^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*$", value):
         raise ValueError(f"{value!r} is not a dotted path such as 'pnc' or 'person.pnc_record'")
     return value
 
 
+Expression = Annotated[str, AfterValidator(check_expression)]
+"""A JMESPath expression, compiled when the configuration is loaded so a typo is found there."""
+EventTypeName = Annotated[str, AfterValidator(check_event_type)]
+"""An event type following the naming scheme (dotted, subject first, past-tense verb)."""
+DottedPath = Annotated[str, AfterValidator(_dotted)]
+"""Where in ``data`` a step puts what it got: ``pnc`` or ``person.pnc_record``."""
+
+
 class FilterStep(_Config):
     """Keep a message only when the expression is true; others are counted as filtered."""
 
     step: Literal["filter"] = "filter"
-    expr: str = Field(
+    expr: Expression = Field(
         description="JMESPath over the envelope; true keeps the message.",
         examples=["data.kind == 'custody'", "contains(['arrested', 'charged'], data.status)"],
     )
-
-    @field_validator("expr")
-    @classmethod
-    def _check(cls, value: Any) -> Any:
-        return _expression(value)
 
 
 class MapStep(_Config):
@@ -123,18 +118,20 @@ class EnrichStep(_Config):
 
     step: Literal["enrich"] = "enrich"
     subject: str = Field(description="Bus subject the request is sent to.", examples=["pnc.person.check"])
-    request: str = Field(
+    request: Expression = Field(
         default="data",
         description="JMESPath over the envelope giving the request's `data`.",
         examples=["data.person", "{surname: data.surname, dob: data.date_of_birth}"],
     )
-    type: str | None = Field(
+    type: EventTypeName | None = Field(
         default=None,
         description="Event type of the request (default: the message's own type).",
         examples=["pnc.person.queried"],
     )
-    reply: str = Field(default="data", description="JMESPath over the reply envelope giving what is stored.")
-    into: str = Field(
+    reply: Expression = Field(
+        default="data", description="JMESPath over the reply envelope giving what is stored."
+    )
+    into: DottedPath = Field(
         description="Dotted path in `data` where the answer is put.", examples=["pnc", "person.pnc_record"]
     )
     timeout: float = Field(default=5.0, gt=0, le=300, description="Seconds to wait for the reply.")
@@ -147,21 +144,6 @@ class EnrichStep(_Config):
     @classmethod
     def _subject(cls, value: Any) -> Any:
         return check_subject(value)
-
-    @field_validator("request", "reply")
-    @classmethod
-    def _exprs(cls, value: Any) -> Any:
-        return _expression(value)
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, value: Any) -> Any:
-        return _event_type(value)
-
-    @field_validator("into")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        return _dotted(value)
 
 
 class CallStep(_Config):
@@ -187,28 +169,18 @@ class CallStep(_Config):
     )
     target: str | None = Field(default=None, description="Kind-specific destination, as for outputs.")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra headers sent with the call.")
-    into: str = Field(
+    into: DottedPath = Field(
         description="Dotted path in `data` where the answer is put.", examples=["crime_recording"]
     )
-
-    @field_validator("into")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        return _dotted(value)
 
 
 class ChoiceWhen(_Config):
     """One branch of a content-based router."""
 
-    expr: str = Field(description="JMESPath over the envelope.", examples=["data.priority == 'high'"])
+    expr: Expression = Field(description="JMESPath over the envelope.", examples=["data.priority == 'high'"])
     to: tuple[str, ...] = Field(
         min_length=1, description="Names of the outputs (in `to`) that get the message when true."
     )
-
-    @field_validator("expr")
-    @classmethod
-    def _check(cls, value: Any) -> Any:
-        return _expression(value)
 
     @field_validator("to", mode="before")
     @classmethod
@@ -236,21 +208,13 @@ class SplitStep(_Config):
     """One message per item of an array; each gets a derived id, so redelivery makes the same ids."""
 
     step: Literal["split"] = "split"
-    expr: str = Field(
+    expr: Expression = Field(
         description="JMESPath giving the array; an object item becomes `data`, any other `{item: ...}`.",
         examples=["data.people"],
     )
-    type: str | None = Field(default=None, description="Event type of the parts (default: the input's).")
-
-    @field_validator("expr")
-    @classmethod
-    def _check(cls, value: Any) -> Any:
-        return _expression(value)
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, value: Any) -> Any:
-        return _event_type(value)
+    type: EventTypeName | None = Field(
+        default=None, description="Event type of the parts (default: the input's)."
+    )
 
 
 class AggregateStep(_Config):
@@ -265,7 +229,7 @@ class AggregateStep(_Config):
     """
 
     step: Literal["aggregate"] = "aggregate"
-    key: str = Field(
+    key: Expression = Field(
         default="partitionkey || 'all'",
         description="JMESPath giving the aggregation key; messages with equal keys are gathered.",
         examples=["data.custody_suite", "partitionkey"],
@@ -276,19 +240,9 @@ class AggregateStep(_Config):
     timeout: float | None = Field(
         default=None, gt=0, le=3600, description="Complete this many seconds after the first arrived."
     )
-    type: str | None = Field(
+    type: EventTypeName | None = Field(
         default=None, description="Event type of the aggregate (default: the first input's)."
     )
-
-    @field_validator("key")
-    @classmethod
-    def _check(cls, value: Any) -> Any:
-        return _expression(value)
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, value: Any) -> Any:
-        return _event_type(value)
 
     @model_validator(mode="after")
     def _completion(self) -> AggregateStep:
