@@ -1,4 +1,4 @@
-"""Search over a real store: every test taking ``indexed`` runs on SQLite and on PostgreSQL."""
+"""A real store with its search index: every test taking ``indexed`` runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
