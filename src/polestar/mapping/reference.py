@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from polestar.mapping.codelists import CodeListSpec
-from polestar.mapping.functions import FUNCTION_DOCS
+from polestar.mapping.function_docs import FUNCTION_DOCS
 from polestar.mapping.spec import (
     ConstDirective,
     EachDirective,

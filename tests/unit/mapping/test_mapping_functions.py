@@ -3,7 +3,8 @@ import pytest
 
 from polestar.errors import MappingFailed
 from polestar.mapping.codelists import CodeList, CodeListSpec
-from polestar.mapping.functions import CUSTOM_FUNCTIONS, FUNCTION_DOCS, OPTIONS, Scope, scoped
+from polestar.mapping.function_docs import FUNCTION_DOCS
+from polestar.mapping.functions import CUSTOM_FUNCTIONS, OPTIONS, Scope, scoped
 
 GENDER = CodeList("gender", CodeListSpec(codes={"M": "1", "F": "2"}, reverse_default="U"))
 
