@@ -21,9 +21,9 @@ from polestar.connectors.codecs import (
     DEFAULT_OPTIONS,
     CodecOptions,
     RecordFormat,
-    encode_record,
 )
 from polestar.connectors.contract import OutboundConnector, OutboundMessage
+from polestar.connectors.encoding import encode_record
 from polestar.errors import CircuitOpen, DeliveryFailed, MappingFailed
 from polestar.mapping.contract import OutboundMapping
 from polestar.model.envelope import Envelope

@@ -10,8 +10,9 @@ import json
 
 import pytest
 
-from polestar.connectors.codecs import CodecOptions, RecordFormat, encode_record
+from polestar.connectors.codecs import CodecOptions, RecordFormat
 from polestar.connectors.contract import OutboundMessage
+from polestar.connectors.encoding import encode_record
 from polestar.connectors.file import FileOutbound, FileOutboundConfig
 from polestar.errors import DeliveryFailed, DeliveryRefused
 from polestar.model.envelope import Envelope

@@ -13,10 +13,9 @@ from polestar.connectors.codecs import (
     CodecOptions,
     RecordFormat,
     decode,
-    encode_record,
-    encode_records,
     format_for_media_type,
 )
+from polestar.connectors.encoding import encode_record, encode_records
 from polestar.errors import InboundRefused
 
 CSV = RecordFormat.CSV

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from polestar.connectors.codecs import CodecOptions, RecordFormat, encode_record
+from polestar.connectors.codecs import CodecOptions, RecordFormat
+from polestar.connectors.encoding import encode_record
 
 XML = RecordFormat.XML
 

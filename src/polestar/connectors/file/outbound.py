@@ -33,9 +33,9 @@ from polestar.connectors.codecs import (
     CONTENT_TYPES,
     RecordFormat,
     decode,
-    encode_records,
 )
 from polestar.connectors.contract import DeliveryReceipt, OutboundMessage
+from polestar.connectors.encoding import encode_records
 from polestar.connectors.file.config import FileOutboundConfig
 from polestar.errors import DeliveryFailed, DeliveryRefused, InboundRefused
 from polestar.model.timeutil import utcnow
