@@ -30,7 +30,7 @@ from polestar.routes.api import RouteList
 from polestar.routes.counters import CounterView, RouteStatus
 from polestar.routes.loader import IntegrationConfig, load_integration_config
 from polestar.routes.preview import RoutePreview, preview_route
-from polestar.routes.runtime import ReloadResult
+from polestar.routes.reload import ReloadResult
 
 DEFAULT_HUB = "http://127.0.0.1:8000"
 DEFAULT_DIR = Path("integration")

@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from polestar.routes.counters import ConnectorStatus, RouteStatus
-from polestar.routes.runtime import ConfigProblem, IntegrationRuntime, ReloadResult
+from polestar.routes.reload import ConfigProblem, ReloadResult
+from polestar.routes.runtime import IntegrationRuntime
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 CONFIG_INVALID_PROBLEM_TYPE = "urn:polestar:problem:config-invalid"

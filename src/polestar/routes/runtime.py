@@ -29,8 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from polestar.bus.contract import BusEngine
 from polestar.connectors.contract import InboundConnector, IngestResult, OutboundConnector, RawMessage
 from polestar.connectors.ingest import BusIngest, CollectionRecorder
@@ -43,39 +41,11 @@ from polestar.routes.counters import ConnectorStatus, Counters, OutputView, Rout
 from polestar.routes.loader import IntegrationConfig, config_fingerprint, load_integration_config
 from polestar.routes.outputs import ConnectorDelivery, DeliveryGate, DeliveryRecorder
 from polestar.routes.pipeline import Resources, build_pipeline, describe_steps
+from polestar.routes.reload import ReloadResult
 from polestar.routes.runner import RouteRunner
 from polestar.routes.steps.call import Call
 
 log = logging.getLogger(__name__)
-
-
-class ConfigProblem(BaseModel):
-    """One problem in a configuration file: where, and why."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    where: str = Field(
-        description="`FILE:LINE:COL dotted.path`.",
-        examples=["routes/custody.yaml:12:15 routes[0].to[0].connector"],
-    )
-    reason: str = Field(description="What is wrong.")
-
-
-class ReloadResult(BaseModel):
-    """What a reload did, or why it did nothing."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    applied: bool = Field(description="False when the configuration was invalid and nothing changed.")
-    problems: list[ConfigProblem] = Field(default_factory=list, description="Why it was refused.")
-    started: list[str] = Field(default_factory=list, description="Routes and connectors started.")
-    stopped: list[str] = Field(default_factory=list, description="Routes and connectors stopped.")
-    restarted: list[str] = Field(default_factory=list, description="Routes and connectors restarted.")
-
-    @classmethod
-    def refused(cls, error: ConfigError) -> ReloadResult:
-        """The result for an invalid configuration."""
-        return cls(applied=False, problems=[ConfigProblem(where=w, reason=r) for w, r in error.problems])
 
 
 class _LiveMappings:

@@ -18,7 +18,8 @@ from pathlib import Path
 from watchfiles import Change, awatch
 
 from polestar.routes.loader import config_fingerprint
-from polestar.routes.runtime import IntegrationRuntime, ReloadResult
+from polestar.routes.reload import ReloadResult
+from polestar.routes.runtime import IntegrationRuntime
 
 log = logging.getLogger(__name__)
 
