@@ -28,10 +28,9 @@ gate decides it first, as for every outbound route.
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,6 @@ from polestar.api.device_identity import NAME, calling_device, device_caller, in
 from polestar.api.health import ComponentStatus
 from polestar.api.integration_component import IntegrationComponent
 from polestar.api.problems import Problem
-from polestar.audit import AuditError
 from polestar.bus.contract import BusEngine, BusMessage
 from polestar.connectors.contract import OutboundConnector
 from polestar.devices import (
@@ -53,24 +51,22 @@ from polestar.devices import (
     AuditRecorder,
     CheckNotAgreed,
     CheckRefused,
-    ChecksDesk,
     CheckUnavailable,
     DeviceGatewayConfig,
-    DispatchFeed,
     PersonAnswer,
     PersonCheck,
     SequenceConflict,
     StatusAccepted,
-    StatusDesk,
     StatusReport,
-    StreamOverrun,
     UnknownStatus,
     VehicleAnswer,
     VehicleCheck,
-    dispatch_payload,
     load_device_config,
+    sse_events,
 )
 from polestar.devices.audit import AnswerNotAudited, CheckAudit
+from polestar.devices.gateway import DeviceGateway
+from polestar.devices.reload import DeviceConfigWatcher, device_fingerprint
 from polestar.errors import BusError, BusUnavailable, ConfigError
 from polestar.model.envelope import Envelope
 from polestar.security.policy import Resource, marking_of
@@ -83,7 +79,7 @@ COMPONENT = "devices"
 
 
 class DeviceComponent:
-    """Owns the gateway's desks and dispatch feed for the hub's lifetime.
+    """Owns the gateway (``polestar.devices.gateway``) and the watcher of its files for the hub's lifetime.
 
     Args:
         integration: the integrations component (its runtime's connectors answer checks).
@@ -104,11 +100,17 @@ class DeviceComponent:
         self._bus_component = bus
         self._components = components
         self.record = record
-        self.config: DeviceGatewayConfig | None = None
-        self.checks: ChecksDesk | None = None
-        self.feed: DispatchFeed | None = None
-        self.status: StatusDesk | None = None
+        self.gateway = DeviceGateway(self._connector, self.bus, self._delivery_gate)
         self.reason: str | None = "not started"
+        self.refused: ConfigError | None = None
+        """The last change to the files that was refused (the running configuration carried on)."""
+        self._watcher: DeviceConfigWatcher | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def config(self) -> DeviceGatewayConfig | None:
+        """The configuration running now."""
+        return self.gateway.config
 
     def bus(self) -> BusEngine | None:
         """The bus engine now (None while it is not connected)."""
@@ -129,34 +131,56 @@ class DeviceComponent:
         return None if self.integration is None else self.integration.config_dir
 
     async def start(self) -> None:
-        """Load ``devices/*.yaml`` and start the dispatch feed; an invalid file is reported, not raised."""
+        """Load ``devices/*.yaml`` and watch it; an invalid file is reported (``reason``, log), not raised."""
         if self.folder is None:
             self.reason = "no integration folder is configured"
             return
-        try:
-            config = load_device_config(self.folder)
-        except ConfigError as exc:
-            self.reason = "; ".join(f"{where}: {why}" for where, why in exc.problems[:5])
-            self._components[COMPONENT] = ComponentStatus.UNAVAILABLE
-            log.error("device gateway not started: %s", exc)  # noqa: TRY400 - located problems, not a crash
-            return
-        if config is None:
-            self.reason = f"no device gateway is configured in {self.folder}/devices"
-            return
-        self.config = config
-        self.checks = ChecksDesk(
-            config.checks, self._connector, system=config.checks.system, gate=self._delivery_gate
-        )
-        self.status = StatusDesk(config.status, self.bus)
-        self.feed = DispatchFeed(config.dispatch, self.bus)
-        await self.feed.start()
-        self.reason = None
-        self._components[COMPONENT] = ComponentStatus.OK
+        tried = device_fingerprint(self.folder)
+        await self.reload()
+        if self.folder.is_dir():
+            self._watcher = DeviceConfigWatcher(self.folder, self.reload, tried=tried)
+            self._watcher.start()
+
+    async def reload(self) -> tuple[str, ...]:
+        """Load the files again and apply what changed; the parts changed (none if refused).
+
+        A file with a problem is refused, each problem located (``FILE:LINE:COL path``), and the running
+        configuration carries on.
+        """
+        assert self.folder is not None
+        async with self._lock:
+            try:
+                config = load_device_config(self.folder)
+            except ConfigError as exc:
+                self.refused = exc
+                problems = "; ".join(f"{where}: {why}" for where, why in exc.problems[:5])
+                running = self.gateway.config is not None
+                if not running:
+                    self.reason = problems
+                    self._components[COMPONENT] = ComponentStatus.UNAVAILABLE
+                what = "config change refused; the running version carries on" if running else "not started"
+                log.error("device gateway %s: %s", what, exc)  # noqa: TRY400 - located problems, not a crash
+                return ()
+            self.refused = None
+            if config is None:
+                await self.gateway.close()
+                self.reason = f"no device gateway is configured in {self.folder}/devices"
+                self._components.pop(COMPONENT, None)
+                return ()
+            first = self.gateway.config is None
+            changed = await self.gateway.apply(config)
+            self.reason = None
+            self._components[COMPONENT] = ComponentStatus.OK
+            if changed and not first:
+                log.info("device gateway config reloaded: %s", ", ".join(changed))
+            return changed
 
     async def close(self) -> None:
-        """Stop the dispatch feed (open streams end; devices resume with Last-Event-ID)."""
-        if self.feed is not None:
-            await self.feed.close()
+        """Stop watching, then the dispatch feed (open streams end; devices resume with Last-Event-ID)."""
+        if self._watcher is not None:
+            await self._watcher.stop()
+            self._watcher = None
+        await self.gateway.close()
         if COMPONENT in self._components:
             self._components[COMPONENT] = ComponentStatus.STOPPING
 
@@ -239,7 +263,7 @@ def create_device_router(component: DeviceComponent) -> APIRouter:
         """The unit a device rides with and how many dispatch streams it has open."""
         call_sign = _call_sign(component, device)
         await _own_device(request, principal, device, "device.read")
-        feed = component.feed
+        feed = component.gateway.feed
         assert feed is not None
         return DeviceState(
             device=device, callSign=call_sign, streams=feed.streams(call_sign), position=feed.position
@@ -259,7 +283,7 @@ def create_device_router(component: DeviceComponent) -> APIRouter:
         """
         call_sign = _call_sign(component, device)
         await _own_device(request, principal, device, "device.read")
-        feed = component.feed
+        feed = component.gateway.feed
         assert feed is not None
         last = (request.headers.get("last-event-id") or "").strip()
         if last and not last.isdigit():
@@ -293,7 +317,7 @@ def create_device_router(component: DeviceComponent) -> APIRouter:
         is answered as before, anything else is refused with 409 naming expected and got.
         """
         _running(component)
-        desk = component.status
+        desk = component.gateway.status
         assert desk is not None
         if not INCIDENT_PATTERN.match(incident):
             raise invalid("path", "incident", "1-64 letters, digits, '_' or '-'")
@@ -326,7 +350,7 @@ async def run_check(
 ) -> PersonAnswer | VehicleAnswer:
     """Ask, audit and answer one check; HTTP problems for what went wrong, naming it."""
     config = _running(component)
-    desk = component.checks
+    desk = component.gateway.checks
     assert desk is not None
     caller = await device_caller(request, principal, action="device.check", stated_officer=check.officer)
     officer, device = caller.officer, caller.device
@@ -375,29 +399,3 @@ async def run_check(
     except AnswerNotAudited as exc:
         raise _unavailable(str(exc), 5) from None
     return answer
-
-
-async def sse_events(
-    feed: DispatchFeed,
-    call_sign: str,
-    after: int | None,
-    may_receive: Callable[[BusMessage], Awaitable[bool]] | None = None,
-) -> AsyncIterator[bytes]:
-    """The Server-Sent Events of ``call_sign``'s dispatches after bus sequence ``after``.
-
-    ``may_receive`` leaves out a dispatch policy does not let this device receive (an incident
-    marked above its officer's clearance); if the decision cannot be recorded the stream ends.
-    """
-    yield b": dispatches for " + call_sign.encode() + b"\nretry: 1000\n\n"
-    try:
-        async for message in feed.follow(call_sign, after):
-            if message is None:
-                yield b": keep-alive\n\n"
-                continue
-            if may_receive is not None and not await may_receive(message):
-                continue
-            data = json.dumps(dispatch_payload(message, call_sign), separators=(",", ":"))
-            yield f"id: {message.sequence}\nevent: dispatch\ndata: {data}\n\n".encode()
-    except (StreamOverrun, AuditError):
-        # Overrun: the device resumes from the bus. Audit down: nothing is disclosed unrecorded.
-        return

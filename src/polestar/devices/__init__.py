@@ -24,7 +24,7 @@ from polestar.devices.checks import (
     VehicleCheck,
 )
 from polestar.devices.config import DeviceGatewayConfig, load_device_config
-from polestar.devices.dispatch import DispatchFeed, StreamOverrun, dispatch_payload
+from polestar.devices.dispatch import DispatchFeed, StreamOverrun, dispatch_payload, sse_events
 from polestar.devices.status import (
     INCIDENT_PATTERN,
     SequenceConflict,
@@ -56,4 +56,5 @@ __all__ = [
     "VehicleCheck",
     "dispatch_payload",
     "load_device_config",
+    "sse_events",
 ]

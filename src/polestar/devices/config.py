@@ -31,6 +31,7 @@ from polestar.config.yaml_document import YamlProblem, read_yaml_document
 from polestar.errors import ConfigError
 from polestar.mapping.loader import location
 from polestar.model.envelope import check_event_type
+from polestar.model.event_codes import IncidentStatus
 from polestar.routes.config import CircuitBreakerConfig
 
 DEVICES_FOLDER = "devices"
@@ -108,7 +109,13 @@ class DispatchConfig(_Config):
         description="For a device not in call_signs: a regex whose call_sign group finds it in the id.",
     )
     poll_seconds: float = Field(
-        default=0.1, gt=0, le=10, description="How often the gateway looks at the bus for new dispatches."
+        default=0.1,
+        gt=0,
+        le=10,
+        description=(
+            "How often the gateway looks at an embedded bus for new dispatches when idle "
+            "(on JetStream it waits on one held consumer instead)."
+        ),
     )
     heartbeat_seconds: float = Field(
         default=15.0, gt=0, le=300, description="Seconds between keep-alive comments on an idle stream."
@@ -167,6 +174,16 @@ class StatusConfig(_Config):
     @classmethod
     def _type(cls, value: str) -> str:
         return check_subject(check_event_type(value))
+
+    @field_validator("statuses")
+    @classmethod
+    def _canonical(cls, value: dict[str, str]) -> dict[str, str]:
+        # The event carries a canonical unit-status-report, so each word must name a canonical status.
+        known = {status.value for status in IncidentStatus}
+        for word, status in value.items():
+            if status not in known:
+                raise ValueError(f"{word}: {status!r} is not a canonical incident status: {sorted(known)}")
+        return value
 
 
 class DeviceGatewayConfig(_Config):

@@ -1,7 +1,8 @@
 """Dispatches to devices: incidents assigned to a unit, pushed in bus order, resumable by sequence.
 
 The bus is the record. One tail task per hub process reads the dispatch
-subjects from the bus and wakes the streams whose unit is assigned; a stream
+subjects from the bus (through a ``BusTail``: on JetStream one consumer, held
+and fetched with a wait) and wakes the streams whose unit is assigned; a stream
 that reconnects with ``Last-Event-ID`` (the bus sequence of the last dispatch
 it saw) replays everything after it *from the bus*, so a device misses
 nothing that happened while it was away, across restarts and hub processes.
@@ -15,14 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from polestar.audit import AuditError
 from polestar.background import stop_task
 from polestar.bus.contract import BusEngine, BusMessage
 from polestar.devices.config import DispatchConfig
+from polestar.devices.tail import BusTail, tail_for
 from polestar.errors import PolestarError
 
 log = logging.getLogger(__name__)
@@ -102,29 +106,33 @@ class DispatchFeed:
                 listener.queue.put_nowait(_STOP)
 
     async def _tail(self) -> None:
-        while not self._stopping.is_set():
-            bus = self._bus()
-            try:
-                if bus is None:
-                    await asyncio.sleep(self.config.poll_seconds)
-                    continue
-                if self.position is None:
-                    self.position = (await bus.stats()).last_sequence
-                found = False
-                async for message in bus.read(
-                    from_sequence=self.position + 1, subjects=self.config.subjects, limit=500
-                ):
-                    found = True
-                    self.position = message.sequence
-                    self._fan_out(message)
-                if not found:
-                    await asyncio.sleep(self.config.poll_seconds)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The bus may be restarting or unreachable; streams keep waiting and resume after.
-                log.warning("dispatch tail could not read the bus; retrying", exc_info=True)
-                await asyncio.sleep(max(self.config.poll_seconds, 1.0))
+        tail: BusTail | None = None
+        try:
+            while not self._stopping.is_set():
+                bus = self._bus()
+                try:
+                    if bus is None:
+                        await asyncio.sleep(self.config.poll_seconds)
+                        continue
+                    if tail is None or tail.bus is not bus:
+                        if tail is not None:
+                            await tail.close()
+                        tail = tail_for(bus, self.config.subjects, poll_seconds=self.config.poll_seconds)
+                    if self.position is None:
+                        self.position = (await bus.stats()).last_sequence
+                    batch = await tail.fetch(self.position)
+                    for message in batch.messages:
+                        self._fan_out(message)
+                    self.position = batch.position
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The bus may be restarting or unreachable; streams keep waiting and resume after.
+                    log.warning("dispatch tail could not read the bus; retrying", exc_info=True)
+                    await asyncio.sleep(max(self.config.poll_seconds, 1.0))
+        finally:
+            if tail is not None:
+                await tail.close()
 
     def _fan_out(self, message: BusMessage) -> None:
         units = assigned_units(message)
@@ -169,6 +177,32 @@ class DispatchFeed:
                     yield message
         finally:
             self._listeners.discard(listener)
+
+
+async def sse_events(
+    feed: DispatchFeed,
+    call_sign: str,
+    after: int | None,
+    may_receive: Callable[[BusMessage], Awaitable[bool]] | None = None,
+) -> AsyncIterator[bytes]:
+    """The Server-Sent Events of ``call_sign``'s dispatches after bus sequence ``after``.
+
+    ``may_receive`` leaves out a dispatch policy does not let this device receive (an incident
+    marked above its officer's clearance); if the decision cannot be recorded the stream ends.
+    """
+    yield b": dispatches for " + call_sign.encode() + b"\nretry: 1000\n\n"
+    try:
+        async for message in feed.follow(call_sign, after):
+            if message is None:
+                yield b": keep-alive\n\n"
+                continue
+            if may_receive is not None and not await may_receive(message):
+                continue
+            data = json.dumps(dispatch_payload(message, call_sign), separators=(",", ":"))
+            yield f"id: {message.sequence}\nevent: dispatch\ndata: {data}\n\n".encode()
+    except (StreamOverrun, AuditError):
+        # Overrun: the device resumes from the bus. Audit down: nothing is disclosed unrecorded.
+        return
 
 
 _STOP: Any = object()

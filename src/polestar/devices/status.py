@@ -26,11 +26,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from polestar.bus.contract import BusEngine
 from polestar.devices.config import StatusConfig
 from polestar.errors import BusUnavailable, PolestarError
-from polestar.model.envelope import Envelope
+from polestar.model.envelope import Envelope, schema_urn
+from polestar.model.event_codes import IncidentStatus
+from polestar.model.incidents import UnitStatusReport
+from polestar.model.registry import SCHEMA_VERSIONS, schema_name_of
 from polestar.model.timeutil import utcnow
 
 INCIDENT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 """An incident reference the hub can use as a subject token."""
+_REPORT = schema_name_of(UnitStatusReport)
+REPORT_SCHEMA = schema_urn(_REPORT, SCHEMA_VERSIONS[_REPORT])
+"""The ``dataschema`` of a status event: the canonical ``unit-status-report``."""
 
 
 class StatusReport(BaseModel):
@@ -139,14 +145,15 @@ class StatusDesk:
                 partitionkey=incident,
                 purpose=self.config.purpose,
                 actor=f"user:{officer}" if officer else (f"device:{device}" if device else None),
-                data={
-                    "incident": incident,
-                    "call_sign": call_sign,
-                    "status": status,
-                    "sequence": report.sequence,
-                    "reported_at": utcnow().isoformat(),
-                    "device": device,
-                },
+                dataschema=REPORT_SCHEMA,
+                data=UnitStatusReport(
+                    incident=incident,
+                    call_sign=call_sign,
+                    status=IncidentStatus(status),
+                    sequence=report.sequence,
+                    reported_at=utcnow(),
+                    device=device,
+                ).model_dump(mode="json", exclude_none=True),
             )
             ack = await bus.publish(
                 envelope,

@@ -14,7 +14,14 @@ from polestar.model.encounters import StopSearch, UseOfForce
 from polestar.model.envelope import Envelope
 from polestar.model.event_codes import IncidentGrade, IncidentStatus
 from polestar.model.evolution import UPCASTERS, Upcasters, from_envelope, to_envelope
-from polestar.model.incidents import INCIDENT_TRANSITIONS, Call, Incident, StatusChange, can_transition
+from polestar.model.incidents import (
+    INCIDENT_TRANSITIONS,
+    Call,
+    Incident,
+    StatusChange,
+    UnitStatusReport,
+    can_transition,
+)
 from polestar.model.links import Link, LinkRole
 from polestar.model.locations import Address, Coordinates, Location, PolicingArea
 from polestar.model.marking import Classification, ProtectiveMarking
@@ -86,6 +93,7 @@ __all__ = [
     "RegistrationFormat",
     "StatusChange",
     "StopSearch",
+    "UnitStatusReport",
     "Upcasters",
     "UseOfForce",
     "Vehicle",

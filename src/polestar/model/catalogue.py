@@ -47,6 +47,11 @@ _SPECS = (
     EventTypeSpec(
         "incident.status.changed", "incident", "An incident's status changed (en route, on scene...)."
     ),
+    EventTypeSpec(
+        "incident.unit.status.reported",
+        "unit-status-report",
+        "A unit reported its status on an incident from its device (en route, on scene, cleared).",
+    ),
     EventTypeSpec("incident.closed", "incident", "An incident was closed."),
     EventTypeSpec("crime.report.drafted", "crime", "A draft crime report was started, e.g. from a call."),
     EventTypeSpec("crime.report.submitted", "crime", "A crime report was submitted to crime recording."),

@@ -156,3 +156,24 @@ class Incident(Entity):
             )
         except ValueError as exc:
             raise ModelError(f"incident {self.reference}: {exc}") from exc
+
+
+class UnitStatusReport(PolestarModel):
+    """A unit's status on an incident, as its crew reported it from the in-vehicle device.
+
+    Not an entity: it is a report about the incident (numbered per incident by
+    the device, so CAD can apply the reports in order), which CAD turns into the
+    incident's next status. The device gateway publishes it as
+    ``incident.unit.status.reported``.
+    """
+
+    incident: Reference = Field(description="CAD incident reference.", examples=["INC-20261124-0042"])
+    call_sign: CallSign = Field(description="The unit reporting.", examples=["CX21"])
+    status: IncidentStatus = Field(description="The status the unit reports.", examples=["en-route"])
+    sequence: int = Field(
+        ge=1, le=1_000_000, description="Per incident: 1 for the device's first report, then +1."
+    )
+    reported_at: UtcDateTime = Field(description="When the hub accepted the report (UTC).")
+    device: ShortText | None = Field(
+        default=None, description="The device that sent the report.", examples=["IVMA-CX21"]
+    )

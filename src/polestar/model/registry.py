@@ -17,7 +17,7 @@ from polestar.model.crimes import Arrest, Crime
 from polestar.model.custody import CustodyEpisode
 from polestar.model.encounters import StopSearch, UseOfForce
 from polestar.model.envelope import Envelope
-from polestar.model.incidents import Call, Incident
+from polestar.model.incidents import Call, Incident, UnitStatusReport
 from polestar.model.links import Link
 from polestar.model.locations import Location
 from polestar.model.marking import ProtectiveMarking
@@ -53,6 +53,7 @@ CANONICAL_MODELS: dict[str, type[BaseModel]] = {
     "envelope": Envelope,
     "protective-marking": ProtectiveMarking,
     **{model.schema_name: model for model in ENTITY_MODELS},
+    "unit-status-report": UnitStatusReport,
 }
 
 SCHEMA_VERSIONS: dict[str, str] = {

@@ -26,6 +26,7 @@ async def test_calls_become_incidents_and_crime_calls_drafts_whose_reference_cad
         reports = (await http.get(f"{force.sims['crime-recording']}/crime-reports")).json()["reports"]
         records = (await http.get(f"{force.sims['intelligence']}/feed/records")).json()["records"]
         incidents = (await http.get(f"{force.sims['cad']}/incidents")).json()["incidents"]
+        outbox = (await http.get(f"{force.sims['cad']}/_sim/events")).json()["events"]
     assert len(reports) == 3, "one draft per call with crime indicators, none repeated"
     assert all(r["status"] == "DRAFT" and r["callReference"].startswith("CH-") for r in reports)
     crimes = {r["crimeReference"]: r for r in records if r["recordType"] == "crime"}
@@ -43,5 +44,11 @@ async def test_calls_become_incidents_and_crime_calls_drafts_whose_reference_cad
         # The crime is linked to the incident as the hub knows it from CAD's own events: the id
         # CAD's mapping (under the `cad` connector) derives from the incident number.
         assert to_crime["incident"]["fromId"] == cad_incident_id(incident["incidentNumber"])
+        # CAD's confirmation of the reference is the link the route published: the platform has it once.
+        assert len([link for link in links if link["toId"] == crime["recordId"]]) == 2
+    # CAD posted every event to the hub, the crime reference confirmations too, and none was refused.
+    linked = [e for e in outbox if e["event"]["eventType"] == "CRIME_REFERENCE_LINKED"]
+    assert len(linked) == len(reports)
+    assert [e for e in outbox if e["status"] != "delivered"] == []
     calls_to_cad = {i["callId"] for i in incidents if i.get("callId")}
     assert len(calls_to_cad) == len([i for i in incidents if i.get("callId")]), "one incident per call"

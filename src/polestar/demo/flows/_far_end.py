@@ -19,8 +19,6 @@ import httpx
 
 from polestar.demo.contract import FlowOutcome, Force, Progress
 
-ACTOR_HEADER = "X-Polestar-Actor"
-"""Names who is acting on the hub's operator API (recorded with the action)."""
 POLL_SECONDS = 0.1
 """How often a flow looks at the far end while waiting."""
 REQUEST_TIMEOUT_SECONDS = 10.0
@@ -84,6 +82,17 @@ async def answer(response: Awaitable[httpx.Response], what: str, *, expect: Iter
         raise FlowError(f"{what}: the answer is not JSON: {got.text[:200]}") from None
 
 
+async def cad_sends_to_hub(http: httpx.AsyncClient, force: Force) -> None:
+    """Have CAD post its events to the hub's ingest with the hub's bearer token (when there is one)."""
+    cad = force.sims["cad"]
+    current = await answer(http.get(f"{cad}/_sim/events"), "reading CAD's webhook")
+    url = current.get("url") or f"{force.hub_url}/ingest/cad"
+    await answer(
+        http.post(f"{cad}/_sim/webhook", json={"url": url, "headers": force.hub_headers()}),
+        "giving CAD the hub's ingest and token",
+    )
+
+
 @dataclass(slots=True)
 class Arrivals:
     """When each expected item was first seen at the far end, counted from ``started``."""
@@ -126,13 +135,15 @@ async def watch(
 
 
 class DeadLetterWatch:
-    """The hub's dead letters of some route groups: those already there, and those new since."""
+    """The hub's dead letters of some route groups: those already there, and those new since.
 
-    def __init__(self, force: Force, http: httpx.AsyncClient, routes: Iterable[str], *, actor: str) -> None:
+    The hub records who listed them from the bearer token the force's headers carry.
+    """
+
+    def __init__(self, force: Force, http: httpx.AsyncClient, routes: Iterable[str]) -> None:
         self.force = force
         self.http = http
         self.groups = {f"route-{name}" for name in routes}
-        self.actor = actor
         self._before: set[str] = set()
 
     async def _list(self) -> list[dict[str, Any]]:
@@ -142,7 +153,7 @@ class DeadLetterWatch:
                 self.http.get(
                     f"{self.force.hub_url}/bus/dead-letters",
                     params={"group": group, "limit": 1000},
-                    headers={**self.force.hub_headers(), ACTOR_HEADER: self.actor},
+                    headers=self.force.hub_headers(),
                 ),
                 f"listing the hub's dead letters of {group}",
             )

@@ -57,7 +57,7 @@ class CaseFileFlow(FarEndFlow):
         self, force: Force, http: httpx.AsyncClient, *, count: int, progress: Progress, outcome: FlowOutcome
     ) -> None:
         custody, gateway = force.sims["custody"], force.sims["prosecutor"]
-        dead = DeadLetterWatch(force, http, ROUTES, actor="system:demo-flow-7")
+        dead = DeadLetterWatch(force, http, ROUTES)
         await dead.start()
         good = await _generate(http, custody, {"count": count})
         (incomplete,) = await _generate(http, custody, {"count": 1, "omit": ["dob"]})

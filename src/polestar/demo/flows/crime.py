@@ -12,7 +12,9 @@ crime (``crime.reference.assigned``) and its ``related`` link to the call
 
 Checked at the far end: crime recording holds exactly one draft per call with
 crime indicators and none for the others; CAD holds one incident per call, and
-each crime call's incident holds its crime reference; the crime with its
+each crime call's incident holds its crime reference; the hub took every event
+CAD posted about those incidents (``POST /ingest/cad``, its crime reference
+confirmations too, which are the link already published); the crime with its
 reference and its link to the call reached a system downstream of the bus
 (the intelligence platform, fed by ``feed-to-intelligence``), so the link
 really was published; and no dead letters. Latency is from each call being
@@ -21,16 +23,20 @@ taken to its link arriving downstream.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import httpx
 
 from polestar.demo.contract import FlowOutcome, Force, Progress
 from polestar.demo.flows._far_end import (
+    POLL_SECONDS,
     Arrivals,
     DeadLetterWatch,
     FarEndFlow,
     answer,
+    cad_sends_to_hub,
     report_dead_letters,
     watch,
 )
@@ -52,8 +58,9 @@ class CallToCrimeFlow(FarEndFlow):
     ) -> None:
         calls, crime = force.sims["call-handling"], force.sims["crime-recording"]
         platform, cad = force.sims["intelligence"], force.sims["cad"]
-        dead = DeadLetterWatch(force, http, ROUTES, actor="system:demo-flow-3")
+        dead = DeadLetterWatch(force, http, ROUTES)
         await dead.start()
+        await cad_sends_to_hub(http, force)
         await answer(
             http.post(
                 f"{calls}/_sim/webhook",
@@ -178,6 +185,32 @@ async def _check_cad(
             outcome.problems.append(
                 f"CAD's incident {found[0].get('incidentNumber')} for call {call} holds crime reference "
                 f"{held!r}, not {reference}"
+            )
+            outcome.failures += 1
+    mine = {str(i["incidentNumber"]) for call in crime_calls + other_calls for i in incidents.get(call, [])}
+    await _check_cad_events_taken(http, cad, mine, outcome=outcome, timeout=timeout)
+
+
+async def _check_cad_events_taken(
+    http: httpx.AsyncClient, cad: str, incidents: set[str], *, outcome: FlowOutcome, timeout: float
+) -> None:
+    """The hub took every event CAD sent about ``incidents`` (its crime reference links included)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        entries = [
+            e
+            for e in (await answer(http.get(f"{cad}/_sim/events"), "reading CAD's outbox"))["events"]
+            if e["event"].get("incidentNumber") in incidents
+        ]
+        if not any(e["status"] == "pending" for e in entries) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(POLL_SECONDS)
+    for entry in entries:
+        if entry["status"] != "delivered":
+            event = entry["event"]
+            outcome.problems.append(
+                f"the hub did not take CAD's {event.get('eventType')} for {event.get('incidentNumber')}: "
+                f"{entry['status']}, {entry['last_error']}"
             )
             outcome.failures += 1
 

@@ -45,7 +45,7 @@ class CustodyOutwardsFlow(FarEndFlow):
         self, force: Force, http: httpx.AsyncClient, *, count: int, progress: Progress, outcome: FlowOutcome
     ) -> None:
         custody, warehouse, footwear = (force.sims[n] for n in ("custody", "warehouse", "footwear"))
-        dead = DeadLetterWatch(force, http, ROUTES, actor="system:demo-flow-4")
+        dead = DeadLetterWatch(force, http, ROUTES)
         await dead.start()
         violations_before = len(await _violations(http, footwear))
         made = await answer(

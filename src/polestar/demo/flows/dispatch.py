@@ -30,6 +30,7 @@ from polestar.demo.flows._far_end import (
     DeadLetterWatch,
     FlowError,
     answer,
+    cad_sends_to_hub,
     client,
     report_dead_letters,
 )
@@ -81,9 +82,9 @@ class DispatchFlow:
         self, force: Force, http: httpx.AsyncClient, count: int, progress: Progress, outcome: FlowOutcome
     ) -> None:
         cad = force.sims["cad"]
-        dead = DeadLetterWatch(force, http, ROUTES, actor="system:demo-flow-2")
+        dead = DeadLetterWatch(force, http, ROUTES)
         await dead.start()
-        await _webhook_with_token(http, force)
+        await cad_sends_to_hub(http, force)
         units = [
             u["callSign"] for u in (await answer(http.get(f"{cad}/units"), "listing CAD's units"))["units"]
         ]
@@ -219,17 +220,6 @@ class DispatchFlow:
             await device.respond(dispatch, pause=self.pause)
         except (DeviceError, httpx.HTTPError) as exc:
             run.errors.append(f"{device.device_id} status for {dispatch.incident}: {exc}")
-
-
-async def _webhook_with_token(http: httpx.AsyncClient, force: Force) -> None:
-    """Have CAD send its events to the hub's ingest with the hub's bearer token (when there is one)."""
-    cad = force.sims["cad"]
-    current = await answer(http.get(f"{cad}/_sim/events"), "reading CAD's webhook")
-    url = current.get("url") or f"{force.hub_url}/ingest/cad"
-    await answer(
-        http.post(f"{cad}/_sim/webhook", json={"url": url, "headers": force.hub_headers()}),
-        "giving CAD the hub's ingest and token",
-    )
 
 
 async def _feed_position(force: Force, http: httpx.AsyncClient, device: str) -> int:

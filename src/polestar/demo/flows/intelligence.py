@@ -53,7 +53,7 @@ class IntelligenceFeedFlow(FarEndFlow):
         self, force: Force, http: httpx.AsyncClient, *, count: int, progress: Progress, outcome: FlowOutcome
     ) -> None:
         custody, platform = force.sims["custody"], force.sims["intelligence"]
-        dead = DeadLetterWatch(force, http, ROUTES, actor="system:demo-flow-8")
+        dead = DeadLetterWatch(force, http, ROUTES)
         await dead.start()
         await answer(
             http.post(f"{platform}/_sim/agreement", json={"allowed_fields": sorted(AGREED_FIELDS)}),
