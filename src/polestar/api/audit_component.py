@@ -2,8 +2,8 @@
 
 The API is the composition root: the bus, connectors, routes and store know
 nothing of ``polestar.audit``; each takes one small callback (``OperatorActionSink``,
-``CollectionRecorder``, ``DeliveryRecorder``, ``ErasureCallback``; the store's
-``ApplyIntent`` and ``MergeIntent``, which run inside its own transaction, come from
+``CollectionRecorder``, ``DeliveryRecorder``; the store's ``ApplyIntent``,
+``MergeIntent`` and ``ErasureIntent``, which run inside its own transaction, come from
 ``store_audit.StoreAudit``) and this component supplies them, turning what each says
 into ``AuditEntry`` values:
 
@@ -16,7 +16,7 @@ seam (component)                           operation            who / to whom
 ``SqlStore.apply_intent`` (store)          ``collection`` or    created / updated (field names only)
                                            ``alteration``
 ``SqlStore.merge_intent`` (store)          ``combination``      who merged or unmerged
-``SqlStore.on_erasure`` (store)            ``erasure``          who erased which record ids
+``SqlStore.erasure_intent`` (store)        ``erasure``          who erased which record ids
 ``GET /bus/dead-letters/{id}`` (api)       ``consultation``     the reader, with the stated purpose
 =========================================  ===================  ==================================
 
@@ -260,7 +260,11 @@ class AuditComponent:
         )
 
     async def erased(self, summary: ErasureSummary) -> None:
-        """``ErasureCallback``: who erased which records when (no content); shreds the subject's key."""
+        """``ErasureCallback`` for a store without ``StoreAudit``: logs the erasure after its commit.
+
+        The hub wires ``StoreAudit.erased`` instead, which promises the entry in the erasure's
+        own transaction; this remains for stores opened without it.
+        """
         if not self.enabled:
             return
         if self.log is None:

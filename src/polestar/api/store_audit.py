@@ -1,6 +1,6 @@
-"""The store's s62 entries (collection, alteration, combination), promised in the store's own transaction.
+"""The store's s62 entries (collection, alteration, combination, erasure), promised in its own transaction.
 
-The store calls ``StoreAudit.applied`` and ``StoreAudit.merged`` inside the
+The store calls ``StoreAudit.applied``, ``merged`` and ``erased`` inside the
 transaction that writes the change (``polestar.store.intents``). Each records an
 audit *intent* there (``polestar.audit.intents.record_intent``) under a key that
 names the operation for good, and returns the append to run once the store has
@@ -10,7 +10,11 @@ committed. So:
 * a process killed after the commit leaves the intent, which the log appends when
   it next drains (on start, then every ``intent_interval``);
 * the entry is written once, whoever appends it first; a redelivered event is a
-  duplicate to the store and is not told at all.
+  duplicate to the store and is not told at all;
+* an erasure's entry (who erased which record ids when, never what was erased) is
+  appended by a drain, after every entry promised before it, and destroys the
+  subject's audit keys in the transaction that writes it (``AuditLog``): logged and
+  done together, even if the hub dies after the store's commit.
 
 This needs the store and the audit log in one database: the hub opens both on
 ``store_url`` (the SQLite file, or the PostgreSQL database and search path), so
@@ -26,11 +30,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 from polestar.api.audit_component import HUB_SYSTEM, AuditComponent, AuditNotRunning, _actor, subjects_of
-from polestar.audit import Actor, AuditEntry, Operation, SubjectRef
+from polestar.audit import Actor, AuditEntry, LegalBasis, Operation, SubjectRef
 from polestar.audit.intents import MAX_KEY_LENGTH, record_intent
 from polestar.model.envelope import Envelope
 from polestar.store.intents import AfterCommit
-from polestar.store.records import ApplyResult, MergeRecord
+from polestar.store.records import ApplyResult, ErasureSummary, MergeRecord
 from polestar.store.records import Outcome as StoreOutcome
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,10 @@ class StoreAudit:
         """``MergeIntent``: records combined, or a combination undone."""
         return self._promise(conn, merge_entry(record), merge_key(record))
 
+    def erased(self, conn: Connection, summary: ErasureSummary) -> AfterCommit | None:
+        """``ErasureIntent``: a subject's records were erased (ids only; its keys go when it is written)."""
+        return self._promise(conn, erasure_entry(summary), erasure_key(summary))
+
     def _promise(self, conn: Connection, entry: AuditEntry, key: str) -> AfterCommit | None:
         if not self.audit.enabled:
             return None
@@ -68,7 +76,12 @@ class StoreAudit:
 
         async def append() -> None:
             try:
-                await audit_log.append(entry, key=key)
+                if entry.operation is Operation.ERASURE:
+                    # Through the drain: whatever was promised before the erasure is written first,
+                    # under the keys the erasure then destroys.
+                    await audit_log.drain_intents()
+                else:
+                    await audit_log.append(entry, key=key)
             except Exception:  # noqa: BLE001 - the intent is committed: the log's next drain appends it
                 log.warning("audit entry %s is pending; the audit log appends it on its next drain", key)
 
@@ -119,6 +132,27 @@ def merge_entry(record: MergeRecord) -> AuditEntry:
             "action": "unmerge" if undone else "merge",
             "reason": record.unmerge_reason if undone else record.reason,
         },
+    )
+
+
+def erasure_key(summary: ErasureSummary) -> str:
+    """The intent key of an erasure: the subject and the moment (a subject may be erased again later)."""
+    return _bounded(f"store:erase:{summary.subject_id}:{summary.erased_at.isoformat()}")
+
+
+def erasure_entry(summary: ErasureSummary) -> AuditEntry:
+    """The erasure entry: who erased which record ids when, never the erased content nor the reason.
+
+    The reason is free text a person typed about the subject: it stays with the erasure request.
+    """
+    return AuditEntry(
+        operation=Operation.ERASURE,
+        actor=Actor.parse(summary.actor),
+        service=SERVICE,
+        at=summary.erased_at,
+        subjects=[SubjectRef(type="POLESTAR", value=summary.subject_id)],
+        record_ids=list(summary.record_ids),
+        legal_basis=LegalBasis.DATA_SUBJECT_RIGHTS,
     )
 
 

@@ -7,8 +7,10 @@ queue beside it; registers their erasure hooks; and, once the bus is up, runs
 the ``StoreWriter`` consumer that writes every canonical POLE event into the
 store idempotently (events naming no schema are not POLE records and are
 acknowledged; one that names a schema and does not fit is dead-lettered with
-the reason). After each apply it refreshes the record's search keys and
-resolves incoming people, vehicles and locations: merge, review or new.
+the reason). It applies a batch of events at a time; after each batch it
+refreshes the records' search keys in one transaction and resolves incoming
+people, vehicles and locations (merge, review or new) before the batch is
+acknowledged.
 
 What the store does is told to the audit log: applies (collection,
 alteration) and merges and unmerges (combination) as intents in the store's own
@@ -24,12 +26,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection
 
 from polestar.api.health import ComponentStatus
 from polestar.api.store_audit import StoreAudit
 from polestar.model.envelope import Envelope
-from polestar.resolution import ResolutionError, ResolutionPolicy, Resolver
+from polestar.resolution import Resolution, ResolutionError, ResolutionPolicy, Resolver
 from polestar.resolution.objects import ObjectResolver
 from polestar.search import SearchIndex
 from polestar.search.api import SearchServices
@@ -46,6 +51,8 @@ log = logging.getLogger("polestar.api.store")
 
 _RESOLVED_KINDS = frozenset({"person", "vehicle", "location"})
 _NOTHING_NEW = frozenset({Outcome.UNCHANGED, Outcome.STALE})
+RESOLVING_AT_ONCE = 4
+"""Records of one batch resolved concurrently (two of one person still reach one merge)."""
 
 
 class StoreComponent:
@@ -55,7 +62,7 @@ class StoreComponent:
         config: the hub configuration (``store_url``).
         bus: the hub's bus component (the writer starts once its engine is up).
         audit: the audit component whose recorders are told of applies, merges and erasures.
-        policy: entity resolution thresholds.
+        policy: entity resolution thresholds (default: the hub configuration's ``resolution``).
         retry_initial: seconds before retrying a store that did not start; doubles up to ``retry_max``.
     """
 
@@ -76,13 +83,13 @@ class StoreComponent:
         self.store: SqlStore = open_store(
             config.store_url,
             hooks=self.hooks,
-            on_erasure=recording.erased if recording is not None else None,
             apply_intent=promises.applied if promises is not None else None,
             merge_intent=promises.merged if promises is not None else None,
+            erasure_intent=promises.erased if promises is not None else None,
         )
         self.index = SearchIndex(self.store.engine)
         self.places = PlaceIndex(self.store.engine)
-        self.resolver = Resolver(self.store, self.index, policy=policy)
+        self.resolver = Resolver(self.store, self.index, policy=policy or config.resolution)
         self.objects = ObjectResolver(self.resolver, self.places)
         self.hooks.register(self.index)
         self.hooks.register(self.resolver)
@@ -90,6 +97,7 @@ class StoreComponent:
             _BusOf(bus),  # type: ignore[arg-type] # resolved once the engine is up (see _write)
             self.store,
             after_apply=self.after_apply,
+            after_batch=self.after_batch,
             pole_only=True,
         )
         self._bus = bus
@@ -208,6 +216,52 @@ class StoreComponent:
             log.info("resolution of %s %s skipped: %s", result.kind, result.entity_id, exc)
             return
         log.debug("resolved %s %s: %s (%s)", result.kind, result.entity_id, outcome.outcome, outcome.reason)
+
+    async def after_batch(self, applied: Sequence[tuple[Envelope, ApplyResult]]) -> None:
+        """``after_apply`` for a batch: every record's search keys in one transaction, then resolution.
+
+        Resolution reads the keys of the whole batch, so two records of one person arriving
+        together find each other (``Resolver.elder_first`` makes both reach one merge).
+        """
+        fresh = [r for _, r in applied if r.outcome not in _NOTHING_NEW]
+        people = list(dict.fromkeys(r.entity_id for r in fresh if r.kind == "person"))
+        objects = list(dict.fromkeys(r.entity_id for r in fresh if r.kind in _RESOLVED_KINDS - {"person"}))
+        places = [*objects, *dict.fromkeys(r.entity_id for r in fresh if r.kind in INDEXED_KINDS)]
+        if not people and not places:
+            return
+
+        def refresh(conn: Connection) -> None:
+            if people:
+                self.index.refresh_blocking(conn, people)
+            if places:
+                self.places.refresh_blocking(conn, sorted(set(places)))
+
+        def in_thread() -> None:
+            with self.store.transaction(write=True) as conn:
+                refresh(conn)
+
+        await asyncio.to_thread(in_thread)
+        # A few at once, as the per-event consumer did: one waits on a commit while another reads.
+        slots = asyncio.Semaphore(RESOLVING_AT_ONCE)
+        await asyncio.gather(
+            *(self._resolve(slots, self.resolver.resolve, "person", record_id) for record_id in people),
+            *(self._resolve(slots, self.objects.resolve, "object", record_id) for record_id in objects),
+        )
+
+    async def _resolve(
+        self,
+        slots: asyncio.Semaphore,
+        resolve: Callable[..., Awaitable[Resolution]],
+        kind: str,
+        record_id: str,
+    ) -> None:
+        try:
+            async with slots:
+                outcome = await resolve(record_id, refreshed=True)
+        except (ResolutionError, StoreError) as exc:
+            log.info("resolution of %s %s skipped: %s", kind, record_id, exc)
+            return
+        log.debug("resolved %s %s: %s (%s)", kind, record_id, outcome.outcome, outcome.reason)
 
 
 class _BusOf:

@@ -12,7 +12,10 @@ either commits both or neither. The log then appends every intent exactly once:
   ``intent_interval`` seconds after, from any hub process;
 * keys already appended are remembered (``audit_entry_keys``, in the commit that wrote
   the entry), so a replayed intent, a drain racing the caller, or two hub processes
-  draining at once never write an entry twice.
+  draining at once never write an entry twice;
+* an *erasure* entry promised this way destroys its subjects' keys in the very
+  transaction that writes it (``writer``), after every entry promised before it: the
+  erasure is logged and takes effect together, or neither.
 
 The intents table lives with the audit tables, in the store's database, so the
 caller's connection can write it. Until drained (normally milliseconds; at most an
@@ -33,7 +36,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
-from polestar.audit.entry import AuditEntry
+from polestar.audit.entry import AuditEntry, Operation
 from polestar.audit.store import AuditStore
 from polestar.audit.tables import AuditTables
 from polestar.audit.writer import AppendReceipt
@@ -145,9 +148,14 @@ class IntentDrainer:
                     set_aside += 1
                     continue
                 keys.append(key)
-            if entries:
-                await self.append(entries, keys)
-                appended += len(entries)
+            start = 0
+            for end, entry in enumerate(entries, 1):
+                # A promised erasure destroys its subjects' keys in the transaction that writes it:
+                # it ends its append, so what was promised after it gets new keys, not dead ones.
+                if entry.operation is Operation.ERASURE or end == len(entries):
+                    await self.append(entries[start:end], keys[start:end])
+                    start = end
+            appended += len(entries)
             if len(rows) < self.batch:
                 return DrainReport(appended, set_aside)
 

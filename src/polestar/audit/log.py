@@ -204,7 +204,7 @@ class AuditLog:
             if committing is None or committing.done():
                 in_commit = 0
             limit = min(self.max_batch, max(_MIN_SPLIT, (count + self._queued + in_commit + 1) // 2))
-            while count < limit and not queue.empty():
+            while count < limit and not queue.empty() and not _ends_batch(batch[-1]):
                 more = queue.get_nowait()
                 if more is None:
                     stopping = True
@@ -390,6 +390,12 @@ class AuditLog:
             return destroyed
 
         return receipt, await asyncio.to_thread(shred)
+
+
+def _ends_batch(item: _Pending) -> bool:
+    # A promised erasure destroys keys as it commits: nothing queued after it joins its batch.
+    entries, keys, _ = item
+    return bool(keys) and keys[-1] is not None and entries[-1].operation is Operation.ERASURE
 
 
 def _fail(batch: list[_Pending], exc: Exception) -> None:

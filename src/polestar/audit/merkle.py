@@ -63,9 +63,33 @@ class CompactRange:
         self.size += 1
 
     def extend(self, hashed_leaves: Iterable[bytes]) -> None:
-        """Add leaf hashes on the right, in order."""
-        for h in hashed_leaves:
-            self.append(h)
+        """Add leaf hashes on the right, in order (as ``append`` one by one, but level by level).
+
+        The leaves are cut into the largest perfect subtrees aligned in the whole tree, each
+        hashed a level at a time over a list (one comprehension per level, not a call per
+        node), and each root is then added like one leaf of its height.
+        """
+        leaves = hashed_leaves if isinstance(hashed_leaves, list) else list(hashed_leaves)
+        done, total = 0, len(leaves)
+        while done < total:
+            size = self.size
+            width = size & -size if size else 1 << (total - done).bit_length()
+            while width > total - done:
+                width >>= 1
+            self._add_subtree(perfect_root(leaves[done : done + width]), width)
+            done += width
+
+    def _add_subtree(self, root: bytes, width: int) -> None:
+        # ``size`` is a multiple of ``width`` (a power of two): the new root merges upwards with
+        # the peaks of its own height and above, exactly as one leaf does with height 0.
+        peaks = self._peaks
+        peaks.append(root)
+        n = self.size // width
+        while n & 1:
+            right = peaks.pop()
+            peaks[-1] = _sha256(b"\x01" + peaks[-1] + right).digest()
+            n >>= 1
+        self.size += width
 
     def root(self) -> bytes:
         """MTH of the leaves so far (the right-to-left fold of the peaks)."""
@@ -90,6 +114,18 @@ class CompactRange:
         """Inverse of ``to_bytes``."""
         peaks = [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
         return cls(size, peaks)
+
+
+def perfect_root(hashed_leaves: Sequence[bytes]) -> bytes:
+    """MTH of a perfect tree (``len`` a power of two), computed a level at a time."""
+    level = list(hashed_leaves)
+    if not level or len(level) & (len(level) - 1):
+        raise ValueError(f"a perfect tree has a power of two leaves, not {len(level)}")
+    sha256 = _sha256
+    while len(level) > 1:
+        pairs = iter(level)
+        level = [sha256(b"\x01" + left + right).digest() for left, right in zip(pairs, pairs, strict=False)]
+    return level[0]
 
 
 def root_of(hashed_leaves: Iterable[bytes]) -> bytes:

@@ -7,8 +7,9 @@ to append keyed entries exactly once, and what the drainer reads and marks.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Connection, and_, delete, select, update
+from sqlalchemy import Connection, Table, and_, delete, select, update
 
 from polestar.audit.tables import AuditTables
 
@@ -20,6 +21,10 @@ class IntentStatements:
 
     conn: Connection
     t: AuditTables
+
+    def insert_rows(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert rows in ``table``'s column order (``_Transaction`` does it through the driver)."""
+        raise NotImplementedError
 
     def appended(self, keys: Sequence[str]) -> dict[str, tuple[int, bytes]]:
         """``key -> (seq, leaf_hash)`` of the entries already appended under any of ``keys``."""
@@ -37,10 +42,8 @@ class IntentStatements:
 
     def settle_intents(self, appended: Sequence[tuple[str, int]], done: Sequence[str]) -> None:
         """Record the keys of entries just appended, and drop the intents of ``done`` keys."""
-        if appended:
-            self.conn.execute(
-                self.t.entry_keys.insert(), [{"intent_key": key, "seq": seq} for key, seq in appended]
-            )
+        # On the path of every keyed append, under the write lock: straight to the driver.
+        self.insert_rows(self.t.entry_keys, list(appended))
         unique = list(dict.fromkeys(done))
         i = self.t.intents
         for start in range(0, len(unique), _CHUNK):

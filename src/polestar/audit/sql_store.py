@@ -71,18 +71,19 @@ class _Transaction(IntentStatements):
         # The hot path goes straight to the driver: rows are already the driver's types and in
         # column order. PostgreSQL takes them by COPY, one round trip for the whole batch
         # instead of one statement per row.
+        self.insert_rows(self.t.entries, rows)
+        self.insert_rows(self.t.subjects, subjects)
+
+    def insert_rows(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` (the driver's types, in ``table``'s column order) through the driver."""
         if not rows:
             return
         if self.conn.dialect.name == "postgresql":
-            self._copy(self.t.entries, rows)
-            if subjects:
-                self._copy(self.t.subjects, subjects)
+            self._copy(table, rows)
             return
         cursor = self.conn.connection.cursor()
         try:
-            cursor.executemany(self._insert_sql(self.t.entries), rows)
-            if subjects:
-                cursor.executemany(self._insert_sql(self.t.subjects), subjects)
+            cursor.executemany(self._insert_sql(table), rows)
         finally:
             cursor.close()
 

@@ -15,14 +15,13 @@ are right, and every batch is checked against it under the lock.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
-from polestar.audit.entry import AuditEntry, SubjectRef
+from polestar.audit.entry import AuditEntry, Operation, SubjectRef
 from polestar.audit.errors import AuditLogCorrupt
 from polestar.audit.heads import SignedTreeHead, sign_head
 from polestar.audit.keys import AuditKeys
@@ -37,7 +36,9 @@ from polestar.audit.leaf import (
     pseudonym,
 )
 from polestar.audit.merkle import CompactRange
+from polestar.audit.seals import Sealer
 from polestar.audit.store import AuditStore, AuditTransaction, EntryRow, SubjectRow
+from polestar.model.timeutil import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class BatchWriter:
         self._pseudonyms: dict[str, bytes] = {}
         self._ciphers: Ciphers = {}
         self._tail: CompactRange | None = None  # the tree after this process's last commit
+        self._sealer = Sealer(keys.seal_key)
 
     # --- stage one -------------------------------------------------------------------------
 
@@ -176,6 +178,9 @@ class BatchWriter:
                 if numbered.rows:
                     tx.insert(numbered.rows, numbered.subjects)
                     tx.put_head(numbered.head, numbered.end.to_bytes())
+                erased = _promised_erasures(batch)
+                for p in erased:
+                    tx.shred(p, _now_us())
                 if keyed:
                     tx.settle_intents(
                         [(k, r.seq) for k, r in zip(batch.intent_keys, numbered.receipts, strict=True) if k],
@@ -186,29 +191,31 @@ class BatchWriter:
             self._forget(batch.created)
             raise
         self._tail = numbered.end
+        for p in erased:
+            self.forget_subject(p)
         if plan is None:
             return numbered.receipts
         return [p if isinstance(p, AppendReceipt) else numbered.receipts[p] for p in plan]
 
     def _number(self, batch: PreparedBatch, base: CompactRange) -> NumberedBatch:
-        seal_key = self.keys.seal_key
         compact = base.copy()
         size = base.size
+        seqs = range(size, size + len(batch.bodies))
         pack = HEADER.pack
         sha256 = hashlib.sha256
-        digest = hmac.digest
-        rows: list[EntryRow] = []
-        subjects: list[SubjectRow] = []
-        receipts: list[AppendReceipt] = []
-        for seq, body, columns, ps in zip(
-            range(size, size + len(batch.bodies)), batch.bodies, batch.columns, batch.pseudonyms, strict=True
-        ):
-            leaf = pack(LEAF_VERSION, seq) + body
-            h = sha256(b"\x00" + leaf).digest()
-            compact.append(h)
-            rows.append((seq, leaf, h, digest(seal_key, h, "sha256"), *columns))
-            subjects.extend((p, seq) for p in dict.fromkeys(ps))
-            receipts.append(AppendReceipt(seq, h.hex()))
+        leaves = [pack(LEAF_VERSION, seq) + body for seq, body in zip(seqs, batch.bodies, strict=True)]
+        hashes = [sha256(b"\x00" + leaf).digest() for leaf in leaves]
+        compact.extend(hashes)
+        rows: list[EntryRow] = [
+            (seq, leaf, h, seal, *columns)
+            for seq, leaf, h, seal, columns in zip(
+                seqs, leaves, hashes, self._sealer.many(hashes), batch.columns, strict=True
+            )
+        ]
+        subjects: list[SubjectRow] = [
+            (p, seq) for seq, ps in zip(seqs, batch.pseudonyms, strict=True) for p in dict.fromkeys(ps)
+        ]
+        receipts = [AppendReceipt(seq, h.hex()) for seq, h in zip(seqs, hashes, strict=True)]
         head = sign_head(self.keys, compact.size, compact.root())
         return NumberedBatch(size, base.to_bytes(), rows, subjects, receipts, compact, head)
 
@@ -330,6 +337,23 @@ def _drop_appended(
     batch.columns = [batch.columns[i] for i in keep]
     batch.intent_keys = [batch.intent_keys[i] for i in keep]
     return plan
+
+
+def _promised_erasures(batch: PreparedBatch) -> list[bytes]:
+    """The subjects of the erasure entries in ``batch`` that were promised under an intent key.
+
+    Their keys are destroyed in the transaction that writes the entry, so the erasure is logged
+    and takes effect together, even if the process dies the moment after (``intents.py``).
+    """
+    found: dict[bytes, None] = {}
+    for entry, ps, key in zip(batch.entries, batch.pseudonyms, batch.intent_keys, strict=True):
+        if key is not None and entry.operation is Operation.ERASURE:
+            found.update(dict.fromkeys(ps))
+    return list(found)
+
+
+def _now_us() -> int:
+    return round(utcnow().timestamp() * 1_000_000)
 
 
 def resume(tx: AuditTransaction) -> CompactRange:

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from polestar.bus.config import BusConfig, SqliteBusConfig
+from polestar.resolution.config import ResolutionPolicy
 from polestar.security.config import SecurityConfig
 
 DEFAULT_STORE_FILE = "store.sqlite3"
@@ -239,6 +240,10 @@ class HubConfig(BaseModel):
         "Defaults to the engine of the profile.",
     )
     store: StoreConfig = Field(default_factory=StoreConfig, description="The POLE and audit database.")
+    resolution: ResolutionPolicy = Field(
+        default_factory=ResolutionPolicy,
+        description="Entity resolution: the scores at which incoming records merge, go to review or are new.",
+    )
     log: LogConfig = Field(default_factory=LogConfig, description="Logging.")
     audit: AuditConfig = Field(default_factory=AuditConfig, description="The s62 audit log.")
     display_timezone: str = Field(

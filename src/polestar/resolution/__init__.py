@@ -13,9 +13,14 @@ Deterministic on strong identifiers, Fellegi-Sunter on names and dates of birth
 for the rest; merges are the store's (reversible, recorded).
 """
 
+from typing import TYPE_CHECKING, Any
+
+from polestar.resolution.config import ResolutionPolicy
 from polestar.resolution.errors import ResolutionError, ReviewDecided, ReviewNotFound
-from polestar.resolution.records import Outcome, Resolution, ResolutionPolicy, Review, ReviewStatus
-from polestar.resolution.resolver import Resolver
+from polestar.resolution.records import Outcome, Resolution, Review, ReviewStatus
+
+if TYPE_CHECKING:
+    from polestar.resolution.resolver import Resolver
 
 __all__ = [
     "Outcome",
@@ -28,3 +33,13 @@ __all__ = [
     "ReviewNotFound",
     "ReviewStatus",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The hub configuration imports ``ResolutionPolicy`` from here; the resolver (and the
+    # search and store under it) loads only when asked for, so reading a config stays light.
+    if name == "Resolver":
+        from polestar.resolution.resolver import Resolver  # noqa: PLC0415 - lazy on purpose (above)
+
+        return Resolver
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,7 +6,7 @@
   merges. Different VINs are different vehicles, whatever the mark.
 * **Locations**: the same UPRN merges. Without one, the same postcode and the
   same address words merge, and a close address at the same postcode goes to
-  review.
+  review (``ResolutionPolicy.address_review_at``).
 
 A pair a person unmerged is never merged again automatically (it goes to
 review), as for people. Merges are the store's: recorded and reversible.
@@ -14,16 +14,12 @@ review), as for people. Merges are the store's: recorded and reversible.
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from polestar.resolution.records import Outcome, Resolution
 from polestar.resolution.resolver import Resolver
 from polestar.search.place_index import PlaceIndex, location_keys_of, object_identifiers
 from polestar.store import StoredEntity
-
-SAME_ADDRESS = 100.0
-CLOSE_ADDRESS = 90.0
-"""rapidfuzz token-set similarity (0-100) of two addresses at one postcode: merge at 100, review from 90."""
 
 
 class ObjectResolver:
@@ -39,12 +35,14 @@ class ObjectResolver:
         self.store = people.store
         self.places = places
 
-    async def resolve(self, record_id: str) -> Resolution:
+    async def resolve(self, record_id: str, *, refreshed: bool = False) -> Resolution:
         """Merge, queue for review, or keep ``record_id`` (a vehicle or location) as new.
 
-        Its place keys are refreshed first, whatever the outcome.
+        Its place keys are refreshed first, whatever the outcome, unless the caller has just
+        ``refreshed`` them.
         """
-        await self.places.refresh([record_id])
+        if not refreshed:
+            await self.places.refresh([record_id])
         entity = await self.store.get(record_id)
         if entity is None or entity.kind not in {"vehicle", "location"}:
             return Resolution(record_id, Outcome.NEW, reason="not a vehicle or location the store holds")
@@ -80,15 +78,17 @@ class ObjectResolver:
         keys = location_keys_of(entity.id, entity.document)
         if keys.postcode is None or not keys.text:
             return Resolution(entity.id, Outcome.NEW, reason="no postcode and address to compare")
-        best: tuple[float, str] | None = None
-        for location_id, text in await self.places.at_postcode(keys.postcode):
-            if location_id in own:
-                continue
-            similarity = float(fuzz.token_set_ratio(keys.text, text))
-            if best is None or similarity > best[0]:
-                best = (similarity, location_id)
-        if best is None or best[0] < CLOSE_ADDRESS:
+        others = [(i, text) for i, text in await self.places.at_postcode(keys.postcode) if i not in own]
+        # The first most alike, compared in C: a postcode may hold hundreds of addresses.
+        found = process.extractOne(
+            keys.text,
+            [text for _, text in others],
+            scorer=fuzz.token_set_ratio,
+            score_cutoff=self.people.policy.address_review_at,
+        )
+        if found is None:
             return Resolution(entity.id, Outcome.NEW, reason="no address like it at its postcode")
+        best = (float(found[1]), others[found[2]][0])
         other = await self.store.get(best[1])
         if other is None or other.id in own:
             return Resolution(entity.id, Outcome.NEW, reason="no address like it at its postcode")

@@ -1,12 +1,10 @@
-"""What the resolver decides, its policy and its review queue entries."""
+"""What the resolver decides and its review queue entries."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class Outcome(StrEnum):
@@ -23,23 +21,6 @@ class ReviewStatus(StrEnum):
     PENDING = "pending"
     MERGED = "merged"
     REJECTED = "rejected"
-
-
-class ResolutionPolicy(BaseModel):
-    """Thresholds (bits of Fellegi-Sunter weight) and which identifiers are strong enough to merge on."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    merge_at: float = Field(
-        default=20.0,
-        description="Merge automatically at or above this score (chosen on synthetic data: precision 1.0).",
-    )
-    review_at: float = Field(default=12.0, description="Queue for review at or above this score.")
-    strong_identifiers: tuple[str, ...] = Field(
-        default=("PNC", "CRO", "DRIVING-LICENCE"),
-        description="Identifier types whose agreement alone merges two records.",
-    )
-    actor: str = Field(default="system:resolution", description="Who automatic merges are recorded as.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,8 +25,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, delete, select, update
 
 from polestar.model.timeutil import utcnow
+from polestar.resolution.config import ResolutionPolicy
 from polestar.resolution.errors import ResolutionError, ReviewDecided, ReviewNotFound
-from polestar.resolution.records import Outcome, Resolution, ResolutionPolicy, Review, ReviewStatus
+from polestar.resolution.records import Outcome, Resolution, Review, ReviewStatus
 from polestar.resolution.tables import metadata, reviews
 from polestar.search import SearchIndex
 from polestar.search.keys import keys_from_document
@@ -69,13 +70,15 @@ class Resolver:
 
     # --- resolving -------------------------------------------------------------------------------
 
-    async def resolve(self, record_id: str) -> Resolution:
+    async def resolve(self, record_id: str, *, refreshed: bool = False) -> Resolution:
         """Decide whether ``record_id`` is someone already held: merge, queue for review, or new.
 
         Its search keys are refreshed first, whatever the outcome (a record merged already
-        keeps keys of its own, folded onto the survivor at search time).
+        keeps keys of its own, folded onto the survivor at search time), unless the caller
+        has just ``refreshed`` them (the store's writer does a whole batch at once).
         """
-        await self.refresh_keys(record_id)
+        if not refreshed:
+            await self.refresh_keys(record_id)
         entity = await self.store.get(record_id)
         if entity is None or entity.kind != "person":
             raise ResolutionError(f"{record_id} is not a person the store holds")
@@ -120,6 +123,8 @@ class Resolver:
         for match in await self.index.search(query):
             if match.person_id in own:
                 continue
+            if match.score < self.policy.review_at:
+                break  # best first: no later candidate reaches review either
             other = await self.store.get(match.person_id)
             if other is None or other.id in own:
                 continue
@@ -128,8 +133,6 @@ class Resolver:
             )
             if _conflicts(strong, _strong(other.document, self.policy.strong_identifiers)):
                 continue  # a different PNC ID (or CRO...) is a different person, whatever the name
-            if match.score < self.policy.review_at:
-                break
             if match.score >= self.policy.merge_at and not await self.unmerged_before(entity.id, other):
                 return await self._merge(
                     entity.id, other.id, match.score, fields, "matched by name and date of birth"

@@ -15,31 +15,41 @@ Who asks and what they may see is the ``viewer`` seam: given a route's action
 caller and returns a ``Viewer`` (``polestar.search.screening``). The hub's
 (``polestar.security.viewer.policy_viewer``) decides by policy, so a record
 marked above the caller's clearance, or with a caveat they lack, is left out of
-every result and documents are redacted; the default, ``header_viewer``, names
-the caller from the ``X-Polestar-Actor`` header and sees everything, for a
-router used without a security component.
+every result and documents are redacted. Screening comes before the limit: a
+search reads on past hidden records until it has ``limit`` the caller may see,
+and a hidden person never moves the "how far below the best" cut. The default,
+``header_viewer``, names the caller from the ``X-Polestar-Actor`` header and
+sees everything, for a router used without a security component.
 """
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
 from pydantic import BaseModel
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from polestar.search.errors import ConsultationRefused, ConsultationUnrecorded, SearchUnavailable
 from polestar.search.events import AreaTooLarge, EventMatch, EventQuery, search_events
-from polestar.search.index import SearchIndex
+from polestar.search.index import Screen, SearchIndex
 from polestar.search.links import LinkedRecords, linked_records
 from polestar.search.locations import LocationMatch, LocationQuery, search_locations
 from polestar.search.place_index import PlaceIndex
 from polestar.search.prefill import PrefillRequest, PrefillResponse, prefill
 from polestar.search.query import PersonMatch, PersonQuery
-from polestar.search.screening import OpenViewer, Viewer, screen_links, screen_prefill, visible_ids
+from polestar.search.screening import (
+    OpenViewer,
+    Viewer,
+    screen_links,
+    screen_prefill,
+    until_shown,
+    visible_ids,
+)
 from polestar.search.vehicles import VehicleMatch, VehicleQuery, search_vehicles
 from polestar.store import MAX_HOPS, SqlStore
 
@@ -194,9 +204,9 @@ def create_search_router(
             purpose,
             "people",
             query,
-            run=lambda s: s.index.search(query),
+            run=lambda s: s.index.search(query, visible=_visible_to(who, s)),
             ids=lambda r: [m.person_id for m in r],
-            screen=_keep(lambda m: m.person_id),
+            screen=_screened_already,
         )
         return found
 
@@ -208,9 +218,9 @@ def create_search_router(
             purpose,
             "vehicles",
             query,
-            run=lambda s: _blocking(s.store, lambda conn: search_vehicles(conn, query)),
+            run=lambda s: _until_shown(who, s, query, search_vehicles, _keep(_vehicle_id)),
             ids=lambda r: [v.vehicle_id for v in r],
-            screen=_keep(lambda v: v.vehicle_id),
+            screen=_screened_already,
         )
         return found
 
@@ -222,9 +232,9 @@ def create_search_router(
             purpose,
             "locations",
             query,
-            run=lambda s: _blocking(s.store, lambda conn: search_locations(conn, query)),
+            run=lambda s: _until_shown(who, s, query, search_locations, _keep(_place_id)),
             ids=lambda r: [m.location_id for m in r],
-            screen=_keep(lambda m: m.location_id),
+            screen=_screened_already,
         )
         return found
 
@@ -236,9 +246,9 @@ def create_search_router(
             purpose,
             "events",
             query,
-            run=lambda s: _blocking(s.store, lambda conn: search_events(conn, query)),
+            run=lambda s: _until_shown(who, s, query, search_events, _screen_events),
             ids=lambda r: [m.event_id for m in r] + [p for m in r for p in m.places],
-            screen=_screen_events,
+            screen=_screened_already,
         )
         return found
 
@@ -295,7 +305,49 @@ def create_search_router(
     return router
 
 
-def _keep(id_of: Callable[[Any], str]) -> Callable[[Viewer, SearchServices, list[Any]], Awaitable[list[Any]]]:
+Q = TypeVar("Q", VehicleQuery, LocationQuery, EventQuery)
+Screening = Callable[[Viewer, SearchServices, list[Any]], Awaitable[list[Any]]]
+
+
+def _until_shown(
+    who: Viewer,
+    services: SearchServices,
+    query: Q,
+    search: Callable[[Connection, Q], list[Any]],
+    screen: Screening,
+) -> Awaitable[list[Any]]:
+    async def fetch(limit: int) -> list[Any]:
+        asked = query.model_copy(update={"limit": limit})
+        found: list[Any] = await _blocking(services.store, lambda conn: search(conn, asked))
+        return found
+
+    async def screened(found: list[Any]) -> list[Any]:
+        return await screen(who, services, found)
+
+    return until_shown(query.limit, fetch, screened)
+
+
+def _visible_to(who: Viewer, services: SearchServices) -> Screen:
+    async def visible(ids: Collection[str]) -> set[str]:
+        return await visible_ids(who, services.store, ids)
+
+    return visible
+
+
+async def _screened_already(viewer: Viewer, services: SearchServices, found: Any) -> Any:
+    del viewer, services  # the search screened as it read
+    return found
+
+
+def _vehicle_id(match: VehicleMatch) -> str:
+    return match.vehicle_id
+
+
+def _place_id(match: LocationMatch) -> str:
+    return match.location_id
+
+
+def _keep(id_of: Callable[[Any], str]) -> Screening:
     """A screen leaving out the matches whose record the viewer may not see."""
 
     async def screen(viewer: Viewer, services: SearchServices, found: list[Any]) -> list[Any]:

@@ -16,9 +16,10 @@ A merged record keeps its own keys; results are folded onto the survivor.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, inspect, select
 
@@ -37,6 +38,11 @@ T = TypeVar("T")
 BATCH = 2000
 FOLD_WINDOW = 200
 """Most results read before folding merged records onto their survivors."""
+SCREEN_PAGE = 100
+"""Candidates screened at a time when the caller may not see every record."""
+
+Screen = Callable[[Collection[str]], Awaitable[set[str]]]
+"""Which of these record ids the caller may see (``search``'s ``visible``)."""
 
 
 class SearchIndex:
@@ -94,18 +100,19 @@ class SearchIndex:
     async def refresh(self, record_ids: Iterable[str]) -> int:
         """Re-read these records from the store (a record gone or not a person loses its keys)."""
         ids = sorted(set(record_ids))
+        return await self._run(lambda conn: self.refresh_blocking(conn, ids))
 
-        def work(conn: Connection) -> int:
-            rows = conn.execute(
-                select(entities.c.id, entities.c.document).where(
-                    entities.c.id.in_(ids), entities.c.kind == "person"
-                )
-            ).all()
-            conn.execute(delete(person_keys).where(person_keys.c.person_id.in_(ids)))
-            conn.execute(delete(person_identifiers).where(person_identifiers.c.person_id.in_(ids)))
-            return self.put_blocking(conn, [keys_from_document(r.id, r.document) for r in rows])
-
-        return await self._run(work)
+    def refresh_blocking(self, conn: Connection, record_ids: Sequence[str]) -> int:
+        """``refresh`` in the caller's transaction (the store's writer refreshes a batch in one)."""
+        ids = list(record_ids)
+        rows = conn.execute(
+            select(entities.c.id, entities.c.document).where(
+                entities.c.id.in_(ids), entities.c.kind == "person"
+            )
+        ).all()
+        conn.execute(delete(person_keys).where(person_keys.c.person_id.in_(ids)))
+        conn.execute(delete(person_identifiers).where(person_identifiers.c.person_id.in_(ids)))
+        return self.put_blocking(conn, [keys_from_document(r.id, r.document) for r in rows])
 
     async def refresh_updated(self, since: datetime | None) -> tuple[int, datetime | None]:
         """Re-read every person record the store changed at or after ``since`` (all if None).
@@ -201,9 +208,60 @@ class SearchIndex:
                     break
         return kept
 
-    async def search(self, query: PersonQuery) -> list[PersonMatch]:
-        """People matching ``query``, best first, banded, each with why it matched."""
-        return await self._run(lambda conn: self.search_blocking(conn, query))
+    async def search(self, query: PersonQuery, *, visible: Screen | None = None) -> list[PersonMatch]:
+        """People matching ``query``, best first, banded, each with why it matched.
+
+        With ``visible``, records the caller may not see are left out *before*
+        ranking, so up to ``limit`` visible people come back and a hidden record
+        changes nothing else: the "no more than ``gap`` below the best" cut
+        starts from the best record shown, not from a hidden one.
+        """
+        if visible is None:
+            return await self._run(lambda conn: self.search_blocking(conn, query))
+        scorer = QueryScorer(query, self.model)
+        ranked = await self._run(lambda conn: self._ranked_blocking(conn, query, scorer))
+        seen: list[tuple[float, str, tuple[str, Any]]] = []
+        for start in range(0, len(ranked), SCREEN_PAGE):
+            page = ranked[start : start + SCREEN_PAGE]
+            where = await self._run(partial(self._roots_of, page=page))
+            # A record is shown only if both it and the survivor it was merged into may be seen.
+            shown = await visible({*where, *where.values()})
+            seen += [(t, p, (where[p], c)) for t, p, c in page if p in shown and where[p] in shown]
+            kept = self._folded(query, scorer, seen)
+            if len(kept) >= query.limit:
+                break
+            if seen and not query.include_below and page[-1][0] < seen[0][0] - self.thresholds.gap:
+                break  # the rest are too far below the best visible record to be shown
+        return self._folded(query, scorer, seen)
+
+    def _ranked_blocking(
+        self, conn: Connection, query: PersonQuery, scorer: QueryScorer
+    ) -> list[tuple[float, str, Any]]:
+        # Every candidate that could be shown to someone, best first; the gap cut waits for screening.
+        found = candidate_rows(conn, query, ScoreBounds(scorer, self.thresholds.possible))
+        scored = ((scorer.total_of_rows(rows, held), rows[0][0], (rows, held)) for rows, held in found)
+        ranked = ordered(query.model_copy(update={"include_below": True}), scored, self.thresholds)
+        if query.include_below:
+            return ranked
+        return [s for s in ranked if s[0] >= self.thresholds.possible]
+
+    @staticmethod
+    def _roots_of(conn: Connection, *, page: Sequence[tuple[float, str, Any]]) -> dict[str, str]:
+        ids = [pid for _, pid, _ in page]
+        return roots(conn, ids) if has_store(conn) else {i: i for i in ids}
+
+    def _folded(
+        self, query: PersonQuery, scorer: QueryScorer, seen: Sequence[tuple[float, str, tuple[str, Any]]]
+    ) -> list[PersonMatch]:
+        kept: list[PersonMatch] = []
+        folded: set[str] = set()
+        for total, _, (root, (rows, held)) in ordered(query, seen, self.thresholds):
+            if root not in folded:  # best first, so a survivor keeps its best-scoring record
+                folded.add(root)
+                kept.append(scorer.match(candidate_of(rows, held), self.thresholds.band(total), root))
+                if len(kept) >= query.limit:
+                    break
+        return kept
 
     def holders_blocking(self, conn: Connection, identifiers: Iterable[tuple[str, str]]) -> set[str]:
         """Records holding any of these (type, canonical value) identifiers."""

@@ -14,9 +14,9 @@ user without a security component.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 
@@ -25,7 +25,10 @@ from polestar.search.prefill import PrefillResponse, Suggestion
 from polestar.store import SqlStore
 from polestar.store.tables import entities
 
+T = TypeVar("T")
 _CHUNK = 500
+MOST_READ = 5000
+"""Most results one search reads while looking for ``limit`` the caller may see."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,3 +159,25 @@ async def screen_prefill(viewer: Viewer, store: SqlStore, response: PrefillRespo
             ],
         }
     )
+
+
+async def until_shown(
+    limit: int,
+    fetch: Callable[[int], Awaitable[list[T]]],
+    screen: Callable[[list[T]], Awaitable[list[T]]],
+) -> list[T]:
+    """Up to ``limit`` results the viewer may see, reading more while hidden ones leave it short.
+
+    ``fetch(n)`` gives a search's first ``n`` results and ``screen`` those the
+    viewer may see. It suits searches ordering results by each record alone
+    (registration, score against the query, time): reading further never
+    reorders what was read, so a hidden result is simply absent. At most
+    ``MOST_READ`` results are read.
+    """
+    asked = limit
+    while True:
+        found = await fetch(asked)
+        shown = await screen(found)
+        if len(shown) >= limit or len(found) < asked or asked >= MOST_READ:
+            return shown[:limit]
+        asked = min(asked * 4, MOST_READ)

@@ -3,10 +3,11 @@
 One contract suite (``tests/integration/store/``) runs against both.
 
 * ``apply`` is idempotent by envelope id, recorded in the same transaction as
-  the write. A version older than the stored one is kept as its source's
-  claim and never overwrites; a newer one becomes current, field by field by
-  the provenance rule (``polestar.store.provenance``), with a history entry
-  naming the changed fields, the actor and the message.
+  the write (``apply_many``: a batch in one transaction). A version older than
+  the stored one is kept as its source's claim and never overwrites; a newer
+  one becomes current, field by field by the provenance rule
+  (``polestar.store.provenance``), with a history entry naming the changed
+  fields, the actor and the message.
 * Reads resolve merged ids to their survivor; ``history`` and ``provenance``
   are of exactly the record named.
 * ``merge`` and ``unmerge`` are reversible and change no document or link.
@@ -16,9 +17,10 @@ One contract suite (``tests/integration/store/``) runs against both.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Protocol
 
+from polestar.model.common import Entity
 from polestar.model.envelope import Envelope
 from polestar.model.marking import ProtectiveMarking
 from polestar.store.records import (
@@ -53,6 +55,10 @@ class Store(Protocol):
 
     async def apply(self, envelope: Envelope) -> ApplyResult:
         """Create or update the entity or link an event carries; ``NotAnEntity`` if it carries none."""
+        ...
+
+    async def apply_many(self, events: Sequence[tuple[Envelope, Entity]]) -> list[ApplyResult]:
+        """``apply`` for each ``(envelope, entity_of(envelope))`` in one transaction: all or none."""
         ...
 
     async def get(self, entity_id: str, *, clearance: ProtectiveMarking | None = None) -> StoredEntity | None:

@@ -4,7 +4,7 @@ A callback told of a change after the commit (``StoreWriter.on_applied``,
 ``SqlStore.on_merge``) loses what it was told if the process dies in between.
 These seams close that gap without the store importing ``polestar.audit``:
 
-* an ``ApplyIntent`` or ``MergeIntent`` is called on the worker thread, on the
+* an ``ApplyIntent``, ``MergeIntent`` or ``ErasureIntent`` is called on the worker thread, on the
   transaction's own connection, before the commit. It may write rows there (the
   audit log's pending intent): they commit with the store's change, or neither does.
   Raising rolls the change back and fails the call.
@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import Connection
 
 from polestar.model.envelope import Envelope
-from polestar.store.records import ApplyResult, MergeRecord
+from polestar.store.records import ApplyResult, ErasureSummary, MergeRecord
 
 AfterCommit = Callable[[], Awaitable[None]]
 """What to do once the store's transaction has committed."""
@@ -32,3 +32,7 @@ ApplyIntent = Callable[[Connection, Envelope, ApplyResult], AfterCommit | None]
 
 MergeIntent = Callable[[Connection, MergeRecord], AfterCommit | None]
 """Called in the transaction of a ``merge`` or ``unmerge`` (``unmerged_at`` set on an unmerge)."""
+
+ErasureIntent = Callable[[Connection, ErasureSummary], AfterCommit | None]
+"""Called in the transaction of an erasure, after the store's rows are deleted (ids and counts, no
+content; the hooks run after the commit, so ``hook_rows`` is still empty)."""

@@ -20,7 +20,7 @@ from polestar.store.records import (
 )
 from polestar.store.sqlbase import members, resolve, roots, utc, utc_or_none, visible
 from polestar.store.tables import entities, entity_versions, links
-from polestar.store.writes import load_claims
+from polestar.store.writes import ENTITY_ROW, load_claims
 
 MAX_HOPS = 6
 """Deepest traversal allowed: beyond it everyone is everyone's associate."""
@@ -29,7 +29,7 @@ MAX_HOPS = 6
 def get_entity(conn: Connection, entity_id: str, clearance: ProtectiveMarking | None) -> StoredEntity | None:
     """The current record for ``entity_id`` (its survivor, if it was merged), or None."""
     root = resolve(conn, entity_id)
-    row = conn.execute(select(entities).where(entities.c.id == root)).first()
+    row = conn.execute(ENTITY_ROW, {"entity_id": root}).first()
     if row is None or not visible(row.marking, clearance):
         return None
     merged = sorted(m for m in members(conn, [root]) if m != root)

@@ -10,7 +10,7 @@ COMMITTED, with writers serialised per entity id on advisory locks
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine.url import make_url
 
+from polestar.model.common import Entity
 from polestar.model.envelope import Envelope
 from polestar.model.marking import ProtectiveMarking
 from polestar.model.timeutil import utcnow
@@ -27,7 +28,7 @@ from polestar.store.contract import ErasureCallback, MergeCallback, Store
 from polestar.store.engines import postgres_engine, sqlite_engine
 from polestar.store.erasure import ErasureHooks
 from polestar.store.errors import ErasureIncomplete
-from polestar.store.intents import AfterCommit, ApplyIntent, MergeIntent
+from polestar.store.intents import AfterCommit, ApplyIntent, ErasureIntent, MergeIntent
 from polestar.store.migrate import upgrade_connection
 from polestar.store.records import (
     ApplyResult,
@@ -41,7 +42,7 @@ from polestar.store.records import (
     SubjectRow,
     Traversal,
 )
-from polestar.store.writes import apply_event, entity_of
+from polestar.store.writes import apply_events, entity_of
 
 T = TypeVar("T")
 
@@ -61,6 +62,7 @@ class SqlStore:
         apply_intent: called inside each apply's transaction that created or updated a record, e.g.
             to record the audit entry with it (``intents.py``); its ``AfterCommit`` is awaited after.
         merge_intent: the same for each merge and unmerge.
+        erasure_intent: the same for each erasure (its ``ErasureSummary`` before the hooks ran).
     """
 
     name = "sql"
@@ -75,6 +77,7 @@ class SqlStore:
         on_merge: MergeCallback | None = None,
         apply_intent: ApplyIntent | None = None,
         merge_intent: MergeIntent | None = None,
+        erasure_intent: ErasureIntent | None = None,
     ) -> None:
         self.engine = engine
         self.hooks = hooks if hooks is not None else ErasureHooks()
@@ -83,6 +86,7 @@ class SqlStore:
         self.on_merge = on_merge
         self.apply_intent = apply_intent
         self.merge_intent = merge_intent
+        self.erasure_intent = erasure_intent
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -130,16 +134,23 @@ class SqlStore:
 
         A created or updated record is told to ``apply_intent`` in the same transaction.
         """
-        entity = entity_of(envelope)
+        (result,) = await self.apply_many([(envelope, entity_of(envelope))])
+        return result
+
+    async def apply_many(self, events: Sequence[tuple[Envelope, Entity]]) -> list[ApplyResult]:
+        """``apply`` for each ``(envelope, entity_of(envelope))``, in order, in one transaction.
+
+        Each created or updated record is told to ``apply_intent`` in that transaction; their
+        ``AfterCommit``s run together once it has committed. If one event fails, none is applied.
+        """
         priority, intent = self.source_priority, self.apply_intent
-
-        def work(conn: Connection) -> tuple[ApplyResult, AfterCommit | None]:
-            result = apply_event(conn, envelope, entity, priority=priority, now=utcnow())
-            if intent is None or result.outcome not in _CHANGES:
-                return result, None
-            return result, intent(conn, envelope, result)
-
-        return await self._write_then(work)
+        results, afters = await self._run(
+            lambda conn: apply_events(conn, events, priority=priority, intent=intent, now=utcnow()),
+            write=True,
+        )
+        if afters:
+            await asyncio.gather(*(after() for after in afters))
+        return results
 
     async def _write_then(self, work: Callable[[Connection], tuple[T, AfterCommit | None]]) -> T:
         """Run ``work`` in a write transaction, then, once committed, what its intent asked for."""
@@ -237,19 +248,24 @@ class SqlStore:
         return rows
 
     async def erase_subject(self, subject_id: str, *, actor: str, reason: str) -> ErasureSummary:
-        """Delete every row of the subject, here and in every hook; tell ``on_erasure``."""
+        """Delete the subject's rows, here and in every hook; tell ``erasure_intent``, then ``on_erasure``."""
         if not actor or not reason:
             raise ValueError("an erasure needs an actor and a reason")
-        records, counts = await self._run(lambda conn: erasing.erase_records(conn, subject_id), write=True)
-        summary = ErasureSummary(
-            subject_id=subject_id,
-            actor=actor,
-            reason=reason,
-            erased_at=utcnow(),
-            record_ids=records.all,
-            rows=counts,
-        )
-        return await self.finish_erasure(summary)
+        intent = self.erasure_intent
+
+        def work(conn: Connection) -> tuple[ErasureSummary, AfterCommit | None]:
+            records, counts = erasing.erase_records(conn, subject_id)
+            summary = ErasureSummary(
+                subject_id=subject_id,
+                actor=actor,
+                reason=reason,
+                erased_at=utcnow(),
+                record_ids=records.all,
+                rows=counts,
+            )
+            return summary, None if intent is None else intent(conn, summary)
+
+        return await self.finish_erasure(await self._write_then(work))
 
     async def finish_erasure(self, summary: ErasureSummary) -> ErasureSummary:
         """Run every erasure hook for ``summary``'s records; tell ``on_erasure``; return the result.
@@ -300,6 +316,7 @@ class SqliteStore(SqlStore):
         on_merge: MergeCallback | None = None,
         apply_intent: ApplyIntent | None = None,
         merge_intent: MergeIntent | None = None,
+        erasure_intent: ErasureIntent | None = None,
     ) -> None:
         self.path = path
         super().__init__(
@@ -310,6 +327,7 @@ class SqliteStore(SqlStore):
             on_merge=on_merge,
             apply_intent=apply_intent,
             merge_intent=merge_intent,
+            erasure_intent=erasure_intent,
         )
 
     async def start(self) -> None:
@@ -345,6 +363,7 @@ class PostgresStore(SqlStore):
         on_merge: MergeCallback | None = None,
         apply_intent: ApplyIntent | None = None,
         merge_intent: MergeIntent | None = None,
+        erasure_intent: ErasureIntent | None = None,
     ) -> None:
         self.schema = schema
         super().__init__(
@@ -355,6 +374,7 @@ class PostgresStore(SqlStore):
             on_merge=on_merge,
             apply_intent=apply_intent,
             merge_intent=merge_intent,
+            erasure_intent=erasure_intent,
         )
 
     def _begin(self, conn: Connection, *, write: bool) -> None:
@@ -372,6 +392,7 @@ def open_store(
     on_merge: MergeCallback | None = None,
     apply_intent: ApplyIntent | None = None,
     merge_intent: MergeIntent | None = None,
+    erasure_intent: ErasureIntent | None = None,
 ) -> SqlStore:
     """The store for a hub's store URL (``HubConfig.store_url``): SQLite file or PostgreSQL."""
     parsed = make_url(url)
@@ -386,6 +407,7 @@ def open_store(
             on_merge=on_merge,
             apply_intent=apply_intent,
             merge_intent=merge_intent,
+            erasure_intent=erasure_intent,
         )
     if backend == "postgresql":
         return PostgresStore(
@@ -396,6 +418,7 @@ def open_store(
             on_merge=on_merge,
             apply_intent=apply_intent,
             merge_intent=merge_intent,
+            erasure_intent=erasure_intent,
         )
     raise ValueError(f"no store for {backend!r} URLs; use sqlite:///FILE or postgresql://...")
 

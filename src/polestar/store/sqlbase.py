@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from polestar.model.marking import ProtectiveMarking
@@ -14,6 +15,12 @@ from polestar.store.tables import entities
 
 MAX_MERGE_DEPTH = 64
 """Longest chain of merges followed; a longer one means the table was edited by hand."""
+
+# Built once (see ``writes``): every read and resolution follows merges this way.
+_MERGED_INTO = select(entities.c.merged_into).where(entities.c.id == bindparam("entity_id"))
+_MERGED_FROM = select(entities.c.id, entities.c.merged_into).where(
+    entities.c.merged_into.in_(bindparam("ids", expanding=True))
+)
 
 
 def utc(value: datetime) -> datetime:
@@ -33,10 +40,16 @@ def visible(label: str, clearance: ProtectiveMarking | None) -> bool:
 
 def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any]) -> bool:
     """Insert a row unless its primary key is taken; True if it was inserted."""
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    statement = _insert_ignoring(conn.dialect.name, table)
+    return conn.execute(statement, dict(values)).first() is not None
+
+
+@functools.cache
+def _insert_ignoring(dialect_name: str, table: Table) -> Any:
+    # Built once per table: the values come as parameters, so the statement's cache key is reused.
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
     key = next(iter(table.primary_key.columns))
-    statement = dialect.insert(table).values(dict(values)).on_conflict_do_nothing().returning(key)
-    return conn.execute(statement).first() is not None
+    return dialect.insert(table).on_conflict_do_nothing().returning(key)
 
 
 def lock_ids(conn: Connection, ids: Iterable[str]) -> None:
@@ -58,7 +71,7 @@ def resolve(conn: Connection, entity_id: str) -> str:
     """The record ``entity_id`` was merged into, following chains; itself if it was not merged."""
     current = entity_id
     for _ in range(MAX_MERGE_DEPTH):
-        parent = conn.execute(select(entities.c.merged_into).where(entities.c.id == current)).scalar()
+        parent = conn.execute(_MERGED_INTO, {"entity_id": current}).scalar()
         if parent is None:
             return current
         current = parent
@@ -92,9 +105,7 @@ def members(conn: Connection, survivors: Iterable[str]) -> dict[str, str]:
     for _ in range(MAX_MERGE_DEPTH):
         if not frontier:
             return result
-        rows = conn.execute(
-            select(entities.c.id, entities.c.merged_into).where(entities.c.merged_into.in_(list(frontier)))
-        ).all()
+        rows = conn.execute(_MERGED_FROM, {"ids": list(frontier)}).all()
         frontier = set()
         for row in rows:
             if row.id not in result:

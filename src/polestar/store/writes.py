@@ -6,12 +6,12 @@ envelope id was applied, so a redelivered event changes nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from polestar.errors import ModelError
 from polestar.model.common import Entity
@@ -19,6 +19,7 @@ from polestar.model.envelope import Envelope
 from polestar.model.evolution import from_envelope
 from polestar.model.links import Link
 from polestar.store.errors import NotAnEntity
+from polestar.store.intents import AfterCommit, ApplyIntent
 from polestar.store.provenance import (
     Claim,
     ClaimChanges,
@@ -31,6 +32,28 @@ from polestar.store.provenance import (
 from polestar.store.records import ApplyResult, Operation, Outcome
 from polestar.store.sqlbase import insert_ignore, lock_ids, utc
 from polestar.store.tables import applied_messages, entities, entity_versions, field_provenance, links
+
+_CHANGES = frozenset({Outcome.CREATED, Outcome.UPDATED})
+
+# Built once: a statement object reused skips construction and keeps its cache key, which
+# is most of what SQLAlchemy spends on a statement executed per event.
+ENTITY_ROW = select(entities).where(entities.c.id == bindparam("entity_id"))
+"""One entity's row by ``entity_id`` (the reads use it too)."""
+_CLAIMS = select(field_provenance).where(field_provenance.c.entity_id == bindparam("entity_id"))
+_DELETE_CLAIM = delete(field_provenance).where(
+    field_provenance.c.entity_id == bindparam("entity_id"),
+    field_provenance.c.path == bindparam("path"),
+    field_provenance.c.system == bindparam("system"),
+)
+_LAST_SEQ = select(func.max(entity_versions.c.seq)).where(
+    entity_versions.c.entity_id == bindparam("entity_id")
+)
+_OUTCOME = (
+    update(applied_messages)
+    .where(applied_messages.c.message_id == bindparam("message"))
+    .values(outcome=bindparam("result"))
+)
+_UPDATE_ENTITY = update(entities).where(entities.c.id == bindparam("entity_id"))
 
 
 def entity_of(envelope: Envelope) -> Entity:
@@ -51,7 +74,7 @@ def entity_of(envelope: Envelope) -> Entity:
 
 def load_claims(conn: Connection, entity_id: str) -> list[Claim]:
     """Every source's stored claims for one entity."""
-    rows = conn.execute(select(field_provenance).where(field_provenance.c.entity_id == entity_id)).all()
+    rows = conn.execute(_CLAIMS, {"entity_id": entity_id}).all()
     return [
         Claim(
             path=r.path,
@@ -81,39 +104,56 @@ def apply_event(
         return ApplyResult(Outcome.DUPLICATE, entity.id, kind, entity.version)
     ends = (entity.from_ref.id, entity.to_ref.id) if isinstance(entity, Link) else ()
     lock_ids(conn, (entity.id, *ends))
-    row = conn.execute(select(entities).where(entities.c.id == entity.id)).first()
+    row = conn.execute(ENTITY_ROW, {"entity_id": entity.id}).first()
     if row is not None and row.kind != kind:
         raise NotAnEntity(f"event {envelope.id} carries a {kind} with id {entity.id}, which is a {row.kind}")
-    changes = reconcile(
-        load_claims(conn, entity.id), claims_of(entity, envelope.id), entity.provenance.system, entity.version
-    )
-    _write_claims(conn, entity.id, changes)
+    stored = load_claims(conn, entity.id) if row is not None else []
+    changes = reconcile(stored, claims_of(entity, envelope.id), entity.provenance.system, entity.version)
+    _write_claims(conn, entity.id, changes, {(c.path, c.system) for c in stored})
     if row is not None and entity.version < row.version:
         result = ApplyResult(Outcome.STALE, entity.id, kind, row.version)
     else:
         result = _write_current(
             conn, envelope, entity=entity, row=row, changes=changes, priority=priority, now=now
         )
-    conn.execute(
-        update(applied_messages).where(applied_messages.c.message_id == envelope.id),
-        {"outcome": result.outcome.value},
-    )
+    conn.execute(_OUTCOME, {"message": envelope.id, "result": result.outcome.value})
     return result
 
 
-def _write_claims(conn: Connection, entity_id: str, changes: ClaimChanges) -> None:
+def apply_events(
+    conn: Connection,
+    events: Sequence[tuple[Envelope, Entity]],
+    *,
+    priority: Mapping[str, int],
+    intent: ApplyIntent | None,
+    now: datetime,
+) -> tuple[list[ApplyResult], list[AfterCommit]]:
+    """``apply_event`` for each, in order, in the caller's transaction; ``intent`` told of each change.
+
+    Returns the results and what the intents asked to run once the transaction has committed.
+    """
+    results: list[ApplyResult] = []
+    afters: list[AfterCommit] = []
+    for envelope, entity in events:
+        result = apply_event(conn, envelope, entity, priority=priority, now=now)
+        results.append(result)
+        if intent is not None and result.outcome in _CHANGES:
+            after = intent(conn, envelope, result)
+            if after is not None:
+                afters.append(after)
+    return results, afters
+
+
+def _write_claims(
+    conn: Connection, entity_id: str, changes: ClaimChanges, held: set[tuple[str, str]]
+) -> None:
     fp = field_provenance
-    for path, system in changes.withdraw:
-        conn.execute(delete(fp).where(fp.c.entity_id == entity_id, fp.c.path == path, fp.c.system == system))
+    # Only rows held before are deleted (a new record has none), all in one executemany.
+    gone = [*changes.withdraw, *((c.path, c.system) for c in changes.upsert if (c.path, c.system) in held)]
+    if gone:
+        conn.execute(_DELETE_CLAIM, [{"entity_id": entity_id, "path": p, "system": s} for p, s in gone])
     if not changes.upsert:
         return
-    # Parameters rather than .values(...): the statements compile once and are cached.
-    for claim in changes.upsert:
-        conn.execute(
-            delete(fp).where(
-                fp.c.entity_id == entity_id, fp.c.path == claim.path, fp.c.system == claim.system
-            )
-        )
     conn.execute(
         fp.insert(),
         [
@@ -164,7 +204,7 @@ def _write_current(
         conn.execute(entities.insert(), {"id": entity.id, "kind": kind, "created_at": now, **values})
         operation = Operation.CREATED
     else:
-        conn.execute(update(entities).where(entities.c.id == entity.id), values)
+        conn.execute(_UPDATE_ENTITY, {"entity_id": entity.id, **values})
         operation = Operation.UPDATED
     record_history(
         conn,
@@ -200,10 +240,9 @@ def record_history(
     now: datetime,
 ) -> None:
     """Append one alteration to an entity's history."""
-    ev = entity_versions
-    last = conn.execute(select(func.max(ev.c.seq)).where(ev.c.entity_id == entity_id)).scalar()
+    last = conn.execute(_LAST_SEQ, {"entity_id": entity_id}).scalar()
     conn.execute(
-        ev.insert(),
+        entity_versions.insert(),
         {
             "entity_id": entity_id,
             "seq": (last or 0) + 1,

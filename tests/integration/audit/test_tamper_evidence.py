@@ -1,5 +1,6 @@
 """Change, delete, reorder or insert a row behind the hub's back: verify names the entry every time."""
 
+import gc
 import hashlib
 
 import pytest
@@ -7,6 +8,7 @@ from _audit_helpers import consultation, fill
 
 from polestar.audit import AuditLogCorrupt, Problem
 from polestar.audit.leaf import make_leaf
+from polestar.audit.verify import verify_log
 
 
 def _leaf_hash(leaf):
@@ -132,3 +134,43 @@ async def test_a_tampered_log_refuses_further_appends_instead_of_resealing_them(
     with pytest.raises(AuditLogCorrupt, match="entry 20 is past the latest signed head"):
         await log.append(consultation(99))
     assert (await log.verify()).failure.seq == 20
+
+
+def _verify_in_chunks(log, chunk):
+    keys = log.keys
+    with log.store.transaction(write=False) as tx:
+        return verify_log(tx, keys.public_key, keys.log_id, keys.seal_key, chunk=chunk)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 15, 64])
+async def test_the_same_entry_is_named_whatever_the_chunk_size(log, tamper, chunk):
+    await fill(log)
+    untouched = _verify_in_chunks(log, chunk)
+    assert untouched.ok, untouched.failure
+    assert (untouched.entries_checked, untouched.heads_checked) == (20, 2)
+    a, b = tamper.row(11), tamper.row(13)
+    tamper.sql(
+        "UPDATE {t}audit_entries SET leaf = :leaf, leaf_hash = :h, seal = :seal WHERE seq = 11",
+        leaf=b["leaf"],
+        h=b["leaf_hash"],
+        seal=b["seal"],
+    )
+    tamper.sql("DELETE FROM {t}audit_entries WHERE seq = 17")
+    report = _verify_in_chunks(log, chunk)
+    assert report.failure.problem is Problem.REORDERED
+    assert report.failure.seq == 11
+    assert report.entries_checked == 11
+    assert a["seq"] == 11
+
+
+async def test_verify_leaves_the_garbage_collector_as_it_found_it(log):
+    await fill(log)
+    assert gc.isenabled()
+    assert (await log.verify()).ok
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert (await log.verify()).ok
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

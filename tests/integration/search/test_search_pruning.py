@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from polestar.search import BirthDate, NameKeys, PersonKeys, PersonQuery, SearchIndex
+from polestar.search.bounds import ScoreBounds
 from polestar.search.people import candidate_of, candidate_rows
 from polestar.search.ranking import QueryScorer, ordered
 from polestar.search.tables import metadata
@@ -58,8 +59,10 @@ def _queries() -> list[PersonQuery]:
 
 def _unpruned(engine: Engine, index: SearchIndex, query: PersonQuery) -> list[tuple[str, float]]:
     scorer = QueryScorer(query, index.model)
+    weighed = ScoreBounds(scorer, index.thresholds.possible)
+    weighed.usable = False  # the same weights and rules, but every record the rules let through
     with engine.connect() as conn:
-        found = candidate_rows(conn, query)  # no bounds: every record the rules let through
+        found = candidate_rows(conn, query, weighed)
     scored = [(scorer.total(candidate_of(rows, held)), rows[0][0], None) for rows, held in found]
     return [(pid, total) for total, pid, _ in ordered(query, scored, index.thresholds)[: query.limit]]
 

@@ -7,10 +7,12 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from _store_helpers import crime, event, link, person
+from sqlalchemy import select
 
 from polestar.bus.config import SqliteBusConfig
 from polestar.bus.sqlite import SqliteEngine
 from polestar.store import StoreWriter
+from polestar.store.tables import applied_messages
 
 
 @pytest.fixture
@@ -81,3 +83,66 @@ async def test_events_that_do_not_fit_go_to_the_dead_letters_with_the_reason(bus
     assert "no dataschema" in reasons["no-schema"]
     assert "invalid data" in reasons["invalid"]
     assert await store.get("p-1") is not None
+
+
+async def test_a_batch_is_applied_in_one_transaction_and_acknowledged_together(bus, store):
+    people = [person(f"p-{n}") for n in range(30)]
+    for entity in people:
+        await bus.publish(event(entity))
+    writer = StoreWriter(bus, store, batch_size=50)
+
+    async def stored() -> bool:
+        return all([await store.get(p.id) is not None for p in people])
+
+    stats = await run_until(writer, stored)
+    assert stats.acked == 30
+    with store.engine.connect() as conn:  # one transaction stamps one time on everything it applied
+        stamps = conn.execute(select(applied_messages.c.applied_at).distinct()).scalars().all()
+    assert len(stamps) < 30
+
+
+async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(bus, store):
+    # "k-1" is a crime; an event calling a person "k-1" fails inside the batch's transaction.
+    poison = event(person("k-1"))
+    batch = [event(crime("k-1")), event(person("p-1")), poison, event(person("p-2"))]
+    for envelope in batch:
+        await bus.publish(envelope)
+    writer = StoreWriter(bus, store, batch_size=10)
+
+    async def dead() -> bool:
+        return len(await bus.dead_letters(writer.spec.group)) == 1
+
+    stats = await run_until(writer, dead)
+    (letter,) = await bus.dead_letters(writer.spec.group)
+    assert letter.message.envelope.id == poison.id
+    assert "which is a crime" in letter.reason
+    assert stats.acked == 3
+    assert await store.get("p-1") is not None
+    assert await store.get("p-2") is not None
+
+
+async def test_a_batch_whose_follow_up_fails_is_retried_one_event_at_a_time(bus, store):
+    told: list[str] = []
+
+    async def after_batch(applied) -> None:
+        raise RuntimeError("the search keys are away")
+
+    async def after_apply(envelope, result) -> None:
+        if result.entity_id == "p-2":
+            raise RuntimeError("this one record cannot be indexed")
+        told.append(result.entity_id)
+
+    for n in (1, 2, 3):
+        await bus.publish(event(person(f"p-{n}")))
+    writer = StoreWriter(
+        bus, store, batch_size=10, max_attempts=2, after_apply=after_apply, after_batch=after_batch
+    )
+
+    async def dead() -> bool:
+        return len(await bus.dead_letters(writer.spec.group)) == 1
+
+    stats = await run_until(writer, dead)
+    (letter,) = await bus.dead_letters(writer.spec.group)
+    assert "cannot be indexed" in letter.reason
+    assert sorted(told) == ["p-1", "p-3"]  # told once each: applied once, the rest never retried
+    assert stats.acked == 2

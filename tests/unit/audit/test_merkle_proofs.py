@@ -125,6 +125,21 @@ def test_compact_range_survives_storage_and_keeps_growing(d):
     assert len(compact.peaks) == len(d).bit_count()
 
 
+@given(st.lists(st.binary(max_size=4), max_size=300), st.lists(st.integers(0, 300), max_size=8))
+def test_extending_in_pieces_is_appending_one_by_one(d, cuts):
+    one_by_one, in_pieces = CompactRange(), CompactRange()
+    start = 0
+    for cut in [*sorted(cuts), len(d)]:
+        piece = [leaf_hash(x) for x in d[start : max(start, cut)]]
+        for h in piece:
+            one_by_one.append(h)
+        in_pieces.extend(piece)
+        assert in_pieces.size == one_by_one.size
+        assert in_pieces.peaks == one_by_one.peaks
+        start = max(start, cut)
+    assert in_pieces.root() == mth(d)
+
+
 def test_empty_tree_and_trivial_proofs():
     assert root_of([]) == EMPTY_ROOT
     assert consistency_path(0, 5, _hasher([b"a"] * 5)) == []
