@@ -89,22 +89,27 @@ def record_intent(conn: Connection, entry: AuditEntry, *, key: str, schema: str 
     check_key(key)
     if not isinstance(entry, AuditEntry):
         raise TypeError(f"record_intent takes an AuditEntry, not {type(entry).__name__}")
-    table = intents_table(schema)
     values = {
         "intent_key": key,
         "entry": entry.model_dump_json(),
         "created_at_us": round(utcnow().timestamp() * 1_000_000),
     }
-    dialect = conn.dialect.name
-    stmt: Executable
+    return conn.execute(_insert_intent(conn.dialect.name, schema), values).rowcount == 1
+
+
+@lru_cache(maxsize=64)
+def _insert_intent(dialect: str, schema: str | None) -> Executable:
+    """The insert of one intent, built once per dialect and schema (it is on every store write)."""
+    table = intents_table(schema)
+    stmt: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":
-        stmt = postgresql.insert(table).values(values).on_conflict_do_nothing()
+        stmt = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(values).on_conflict_do_nothing()
+        stmt = sqlite.insert(table).on_conflict_do_nothing()
     else:
         raise ValueError(f"audit intents need SQLite or PostgreSQL, not {dialect}")
     # SQLAlchemy counts the rows of an INSERT only when asked to.
-    return conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount == 1
+    return stmt.execution_options(preserve_rowcount=True)
 
 
 @dataclass(frozen=True, slots=True)
