@@ -109,6 +109,7 @@ async def run_engine_pipeline(engine: BusEngine, events: int, paced_rate: float 
         *(asyncio.create_task(sink(c)) for c in sinks),
     ]
     start = time.perf_counter()
+    cpu_start, loop_start = time.process_time(), time.thread_time()
     if paced_rate:
         interval = 1.0 / paced_rate
         for i in range(events):
@@ -124,6 +125,7 @@ async def run_engine_pipeline(engine: BusEngine, events: int, paced_rate: float 
             )
     await asyncio.wait_for(done.wait(), timeout=max(120.0, events / 200))
     elapsed = time.perf_counter() - start
+    cpu, loop_cpu = time.process_time() - cpu_start, time.thread_time() - loop_start
     done.set()
     for w in workers:
         w.cancel()
@@ -136,6 +138,8 @@ async def run_engine_pipeline(engine: BusEngine, events: int, paced_rate: float 
         "events_per_s": events / elapsed,
         "p50_ms": percentile(latencies, 50),
         "p99_ms": percentile(latencies, 99),
+        "cpu_us": cpu / events * 1e6,
+        "loop_us": loop_cpu / events * 1e6,
     }
 
 
@@ -253,8 +257,8 @@ def summarise(runs: list[Rows]) -> list[dict[str, Any]]:
     for key in runs[0]:
         samples = [run[key] for run in runs]
         row = dict(samples[-1])
-        for column in ("events_per_s", "p50_ms", "p99_ms"):
-            values = [s[column] for s in samples if isinstance(s[column], float)]
+        for column in ("events_per_s", "p50_ms", "p99_ms", "cpu_us", "loop_us"):
+            values = [s[column] for s in samples if isinstance(s.get(column), float)]
             if values:
                 row[column] = statistics.median(values)
                 if column == "events_per_s" and len(values) > 1:
@@ -296,11 +300,24 @@ async def main() -> None:
     report(
         "bus",
         "Bus: publish -> route by content -> two durable sinks (1 KiB CloudEvents)",
-        ["pipeline", "mode", "events", "events_per_s", "range", "p50_ms", "p99_ms", "target", "met"],
+        [
+            "pipeline",
+            "mode",
+            "events",
+            "events_per_s",
+            "range",
+            "p50_ms",
+            "p99_ms",
+            "cpu_us",
+            "loop_us",
+            "target",
+            "met",
+        ],
         summarise(runs),
         notes=f"Median of {len(runs)} run(s); range is min-max. Latency is end to end, from event "
-        "creation to the sink's fetch. Ratios are taken within each run, against references "
-        "measured in that same run.",
+        "creation to the sink's fetch. cpu_us is process CPU per event over the run "
+        "(every thread), loop_us the event loop thread's share. Ratios are taken within each run, "
+        "against references measured in that same run.",
     )
 
 

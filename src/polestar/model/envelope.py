@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+import weakref
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -203,7 +204,9 @@ class Envelope(BaseModel):
     @classmethod
     def from_json(cls, raw: bytes | str) -> Envelope:
         """Parse a structured-mode CloudEvent; raises pydantic ``ValidationError`` if invalid."""
-        return cls.model_validate_json(raw)
+        event = cls.model_validate_json(raw)
+        mark_validated(event)
+        return event
 
     def caused(self, **changes: Any) -> Envelope:
         """A new event caused by this one: fresh id and time, same correlation and marking."""
@@ -217,4 +220,28 @@ class Envelope(BaseModel):
             "traceparent": self.traceparent,
         }
         base.update(changes)
-        return Envelope(**base)
+        event = Envelope(**base)
+        mark_validated(event)
+        return event
+
+
+_VALIDATED: dict[int, weakref.ref[Envelope]] = {}
+_VALIDATED_MAX = 65_536
+
+
+def mark_validated(envelope: Envelope) -> None:
+    """Record that this very object passed validation, so a publisher need not check it again.
+
+    Only paths that validate mark (``from_json``, ``caused``, the bus's own check);
+    ``model_construct`` and ``model_copy`` build new, unmarked objects, which are
+    validated in full at publish. Envelopes are frozen, so a marked one stays valid.
+    """
+    if len(_VALIDATED) >= _VALIDATED_MAX:
+        _VALIDATED.clear()  # forgetting costs only a later re-validation
+    _VALIDATED[id(envelope)] = weakref.ref(envelope)
+
+
+def is_validated(envelope: Envelope) -> bool:
+    """True when this very object was marked by ``mark_validated`` (an id reused later is not)."""
+    ref = _VALIDATED.get(id(envelope))
+    return ref is not None and ref() is envelope

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -75,6 +76,18 @@ def child(tmp_path: Path, mode: str, count: int, ack_wait: float = 5.0) -> subpr
     )
 
 
+async def child_has_claimed(path: Path, group: str, timeout: float = 60.0) -> None:
+    """Wait until some member of ``group`` has moved its cursor (taken its first messages)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            row = conn.execute("SELECT cursor FROM groups WHERE name = ?", (group,)).fetchone()
+        if row is not None and row[0] > 0:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no member of {group!r} claimed anything in {timeout} s")
+
+
 async def finished(proc: subprocess.Popen[str]) -> list[int]:
     out, _ = await asyncio.to_thread(proc.communicate, timeout=60)
     assert proc.returncode == 0
@@ -94,6 +107,18 @@ async def test_the_writer_uses_the_configured_synchronous_level(tmp_path, settin
         assert engine._core is not None
         seen = await engine._core.run(lambda conn: conn.execute("PRAGMA synchronous").fetchone()[0])
         assert seen == level
+    finally:
+        await engine.close()
+
+
+async def test_at_full_only_lease_and_ack_transactions_skip_the_fsync(tmp_path):
+    engine = SqliteEngine(config(tmp_path, synchronous=SqliteSynchronous.FULL))
+    await engine.start()
+    try:
+        assert engine._core is not None
+        level = lambda conn: conn.execute("PRAGMA synchronous").fetchone()[0]  # noqa: E731
+        assert await engine._core.run(level, durable=False) == 1  # NORMAL: a lost lease is a redelivery
+        assert await engine._core.run(level) == 2  # FULL for everything else
     finally:
         await engine.close()
 
@@ -125,6 +150,9 @@ async def test_one_failing_operation_does_not_fail_its_neighbours_in_a_commit(sq
 async def test_another_process_competes_for_the_same_group_without_sharing_a_message(sqlite_engine, tmp_path):
     await sqlite_engine.publish_many([(event(n), None) for n in range(200)])
     other = child(tmp_path, "ack", 200)
+    # Compete only once the child is taking messages: a fast parent would otherwise be done
+    # with all 200 before the child's interpreter has started.
+    await child_has_claimed(tmp_path / "bus.sqlite3", "g")
     consumer = await sqlite_engine.subscribe(spec(ack_wait=5.0))
     mine: list[int] = []
     idle = 0

@@ -11,7 +11,7 @@ from polestar.bus.sqlite.core import RecentEnvelopes
 from polestar.bus.sqlite.publishing import insert_messages, prepare
 from polestar.bus.sqlite.rows import Outgoing, StoredMessage, dump_history, load_history
 from polestar.errors import BusError, PublishRefused
-from polestar.model.envelope import Envelope
+from polestar.model.envelope import Envelope, is_validated
 
 
 def envelope(n: int) -> Envelope:
@@ -109,3 +109,36 @@ def test_prepare_refuses_an_envelope_a_copy_made_invalid(change: dict[str, objec
     warns = pytest.warns(UserWarning, match="serializ") if field == "time" else contextlib.nullcontext()
     with warns, pytest.raises(PublishRefused, match=field):
         prepare(good.model_copy(update=change), "custody.detainee.released", None, 1 << 20)
+
+
+def test_prepare_stores_exactly_the_envelopes_own_json():
+    event = Envelope(
+        source="/tests", type="custody.detainee.released", partitionkey="K1", data={"n": 1, "note": None}
+    )
+    prepared = prepare(event, None, None, 1 << 20)
+    assert prepared.body == event.to_json()
+    assert Envelope.from_json(prepared.body) == event
+
+
+def test_an_envelope_from_a_validating_path_is_not_checked_again_but_its_copies_are():
+    parsed = Envelope.from_json(envelope(1).to_json())
+    derived = parsed.caused(source="/tests/router", type="custody.detainee.released")
+    assert is_validated(parsed)
+    assert is_validated(derived)
+    # A copy or a construct is a new object, unmarked, and checked in full at publish.
+    forged = [
+        derived.model_copy(update={"type": "Not A Type"}),
+        Envelope.model_construct(**{**derived.model_dump(), "type": "Not A Type"}),
+    ]
+    for bad in forged:
+        assert not is_validated(bad)
+        with pytest.raises(PublishRefused, match="type"):
+            prepare(bad, "custody.detainee.released", None, 1 << 20)
+
+
+def test_an_envelope_checked_at_publish_is_marked_for_the_next_publish():
+    fresh = envelope(2)
+    assert not is_validated(fresh)
+    prepare(fresh, None, None, 1 << 20)
+    assert is_validated(fresh)
+    assert not is_validated(fresh.model_copy())

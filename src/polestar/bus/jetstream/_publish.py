@@ -10,7 +10,7 @@ from polestar.bus.config import JetStreamBusConfig
 from polestar.bus.contract import check_subject
 from polestar.bus.jetstream._names import HEADER_MSG_ID, Names
 from polestar.errors import PublishRefused
-from polestar.model.envelope import Envelope
+from polestar.model.envelope import Envelope, is_validated, mark_validated
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +41,13 @@ def prepare(
     if not key or any(c in key for c in "\r\n\0"):
         raise PublishRefused(f"invalid idempotency key {key!r}: empty or containing line breaks")
     data = envelope.to_json()
-    try:
-        # model_construct() skips validation; what no consumer could parse must not be stored.
-        Envelope.from_json(data)
-    except ValidationError as exc:
-        raise PublishRefused(f"envelope does not validate: {exc.errors()[0]['msg']}") from None
+    if not is_validated(envelope):  # parsed, ``caused`` or published before: already checked
+        try:
+            # model_construct() skips validation; what no consumer could parse must not be stored.
+            Envelope.from_json(data)
+        except ValidationError as exc:
+            raise PublishRefused(f"envelope does not validate: {exc.errors()[0]['msg']}") from None
+        mark_validated(envelope)
     limit = config.retention.max_message_bytes
     if len(data) > limit:
         raise PublishRefused(f"envelope of {len(data)} bytes is over the bus limit of {limit} bytes")

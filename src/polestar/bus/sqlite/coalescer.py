@@ -33,6 +33,7 @@ class Coalescer(Generic[I, R]):
         core: the engine's running parts.
         operation: does the work for every waiting item at once.
         wakes: whether a commit of this work may give waiting consumers something to do.
+        durable: whether the work must be fsynced before callers hear of it (see ``writer``).
         committed: called on the event loop with the items and results once they have
             committed, before any caller (or consumer woken by the commit) resumes.
     """
@@ -43,11 +44,13 @@ class Coalescer(Generic[I, R]):
         operation: BatchOperation[I, R],
         *,
         wakes: bool,
+        durable: bool = True,
         committed: Callable[[list[I], list[R]], None] | None = None,
     ) -> None:
         self._core = core
         self._operation = operation
         self._wakes = wakes
+        self._durable = durable
         self.committed = committed
         self._lock = threading.Lock()  # the writer thread takes what the event loop adds
         self._waiting: list[tuple[list[I], asyncio.Future[list[R]]]] = []
@@ -63,7 +66,7 @@ class Coalescer(Generic[I, R]):
             self._scheduled = True
         if schedule:
             drain = _Drain(self)
-            job = self._core.writer.submit(drain, wakes=self._wakes)
+            job = self._core.writer.submit(drain, wakes=self._wakes, durable=self._durable)
             job.add_done_callback(drain.settle)
         return await future
 

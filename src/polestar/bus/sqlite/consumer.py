@@ -53,7 +53,8 @@ class SqliteDelivery:
         """Mark this delivery settled and say what to delete, or None if it was settled already."""
         if not self._begin_settle():
             return None
-        return (self._consumer.rules, self._seq, self._token, self._key)
+        message = self._message
+        return (self._consumer.rules, message.sequence, self._token, message.key)
 
     @property
     def core(self) -> BusCore:
@@ -82,7 +83,7 @@ class SqliteDelivery:
             op = functools.partial(
                 claims.in_progress, rules=self._consumer.rules, seq=self._seq, token=self._token
             )
-            await self._consumer.core.run(op)
+            await self._consumer.core.run(op, durable=False)  # lost: the lease just ends sooner
 
     async def reject(self, reason: str) -> None:
         """Poison: dead-letter now without further attempts."""
@@ -110,7 +111,7 @@ class SqliteDelivery:
         if self._settled:
             return False
         self._settled = True
-        self._consumer.forget(self._token, self._seq)
+        self._consumer.forget(self._token, self._message.sequence)
         return True
 
 
@@ -140,7 +141,8 @@ class SqliteConsumer:
             if self._closed:
                 raise BusClosed(f"consumer of group {self._spec.group!r} is closed")
             woken = self.core.signal.current()
-            result = await self.core.run(op)
+            # A lease lost to a power cut is a redelivery: no fsync needed (see ``writer``).
+            result = await self.core.run(op, durable=False)
             deliveries = await self._deliveries(result.claimed)
             if deliveries:
                 return deliveries
@@ -163,7 +165,7 @@ class SqliteConsumer:
             leases = list(self._unsettled)
             self._unsettled.clear()
             op = functools.partial(claims.release, rules=self.rules, leases=leases)
-            await self.core.run(op, wakes=True)
+            await self.core.run(op, wakes=True, durable=False)
 
     def forget(self, token: str, seq: int) -> None:
         """A delivery was settled; it need not be released on close."""

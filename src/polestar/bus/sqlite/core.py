@@ -70,12 +70,18 @@ class RecentEnvelopes:
 
     def add(self, seq: int, envelope: Envelope, nbytes: int = 0) -> None:
         """Remember ``envelope`` (``nbytes`` long encoded) as message ``seq``, forgetting the oldest."""
-        self._items[seq] = envelope
-        self._order.append((seq, nbytes))
-        self._bytes += nbytes
-        while len(self._order) > self._size or self._bytes > self._budget:
-            old, old_bytes = self._order.popleft()
-            self._items.pop(old, None)
+        self.add_many([(seq, envelope, nbytes)])
+
+    def add_many(self, entries: list[tuple[int, Envelope, int]]) -> None:
+        """``add`` each ``(seq, envelope, nbytes)`` in order, forgetting the oldest once at the end."""
+        items, order = self._items, self._order
+        for seq, envelope, nbytes in entries:
+            items[seq] = envelope
+            order.append((seq, nbytes))
+            self._bytes += nbytes
+        while len(order) > self._size or self._bytes > self._budget:
+            old, old_bytes = order.popleft()
+            items.pop(old, None)
             self._bytes -= old_bytes
 
     def decode(self, stored: StoredMessage) -> BusMessage:
@@ -103,22 +109,30 @@ class BusCore:
         self.closed = False
         # Acknowledgements are most of the writes after publishes: fold them together too.
         # Only an ordered group's ack can release work (the next message of its key).
-        self.acks = Coalescer(self, claims.ack_many, wakes=False)
-        self.ordered_acks = Coalescer(self, claims.ack_many, wakes=True)
+        # A lost acknowledgement is a redelivery, so acks need not be fsynced (``writer``).
+        self.acks = Coalescer(self, claims.ack_many, wakes=False, durable=False)
+        self.ordered_acks = Coalescer(self, claims.ack_many, wakes=True, durable=False)
 
     def remember(self, items: list[Outgoing], acks: list[PublishAck]) -> None:
         """Keep what was just stored for local consumers (after commit, before they run)."""
-        recent = self.recent
-        for item, ack in zip(items, acks, strict=True):
-            if not ack.duplicate and item.envelope is not None:
-                recent.add(ack.sequence, item.envelope, len(item.body))
+        self.recent.add_many(
+            [
+                (ack.sequence, item.envelope, len(item.body))
+                for item, ack in zip(items, acks, strict=True)
+                if not ack.duplicate and item.envelope is not None
+            ]
+        )
 
     def check_open(self) -> None:
         """Raise ``BusClosed`` once the engine has been closed."""
         if self.closed:
             raise BusClosed("the SQLite bus engine is closed")
 
-    async def run(self, operation: Operation[T], *, wakes: bool = False) -> T:
-        """Run ``operation`` in the next group commit and return its result once committed."""
+    async def run(self, operation: Operation[T], *, wakes: bool = False, durable: bool = True) -> T:
+        """Run ``operation`` in the next group commit and return its result once committed.
+
+        ``durable=False``: only leases or acknowledgements, which may commit without an
+        fsync (see ``writer``).
+        """
         self.check_open()
-        return await self.writer.submit(operation, wakes=wakes)
+        return await self.writer.submit(operation, wakes=wakes, durable=durable)

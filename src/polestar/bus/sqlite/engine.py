@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
-from polestar.bus.config import SqliteBusConfig
+from polestar.bus.config import SqliteBusConfig, SqliteSynchronous
 from polestar.bus.contract import (
     BusMessage,
     BusStats,
@@ -110,6 +110,7 @@ class SqliteEngine:
             delay=self.config.group_commit_delay,
             on_commit=signal.notify,
             listeners=(self._dedupe, self._checkpointer),
+            relax=self.config.synchronous == SqliteSynchronous.FULL,
         )
         await asyncio.to_thread(writer.start)
         self._checkpointer.start()

@@ -7,6 +7,15 @@ commits once, so a thousand publishes share one fsync. Only after the commit
 does it resolve the callers' futures, with one hop back to the event loop per
 batch rather than per operation.
 
+A transaction of nothing but *relaxed* operations (leases and acknowledgements)
+commits with ``PRAGMA synchronous=NORMAL`` when the engine runs at FULL: in WAL
+mode that commit is not fsynced, but the next FULL commit fsyncs the WAL and
+with it every frame before it, so what is durable is always a prefix of the
+commits. Losing a lease or an acknowledgement to a power cut means the message
+is delivered again, which at-least-once delivery already allows; a publish (or
+``forward``, which carries publishes) is never relaxed, so it is on disk before
+its caller hears of it. See docs/bus-performance.md.
+
 If an operation raises, the batch is rolled back and each of its operations
 is run again in a transaction of its own, so one caller's error (say, a dead
 letter that does not exist) never fails its neighbours. Operations must
@@ -55,6 +64,7 @@ class _Job(Generic[T]):
     result: Any = None
     error: BaseException | None = None
     wakes: bool = field(default=False)
+    durable: bool = field(default=True)
 
 
 _STOP = object()
@@ -69,6 +79,8 @@ class GroupCommitWriter:
         delay: seconds to wait for more operations before committing a small batch.
         on_commit: called on the event loop after a batch that had waking operations commits.
         listeners: told on the writer thread how each transaction ended.
+        relax: whether transactions of only non-durable operations may skip their fsync
+            (``synchronous=NORMAL``); only meaningful when the connection runs at FULL.
     """
 
     def __init__(
@@ -79,6 +91,7 @@ class GroupCommitWriter:
         delay: float,
         on_commit: Callable[[], None],
         listeners: Sequence[TransactionListener] = (),
+        relax: bool = False,
     ) -> None:
         self._connect = connect
         self._listeners = tuple(listeners)
@@ -88,6 +101,8 @@ class GroupCommitWriter:
         self._queue: queue.SimpleQueue[_Job[Any] | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
+        self._relax = relax
+        self._relaxed = False  # the connection's synchronous is NORMAL right now
 
     def start(self) -> None:
         """Start the writer thread; the connection is opened there."""
@@ -100,11 +115,17 @@ class GroupCommitWriter:
         if problem is not None:
             raise BusUnavailable(f"cannot open the bus database: {problem}") from problem
 
-    def submit(self, operation: Operation[T], *, wakes: bool = False) -> asyncio.Future[T]:
-        """Queue ``operation``; the future resolves once its transaction has committed."""
+    def submit(
+        self, operation: Operation[T], *, wakes: bool = False, durable: bool = True
+    ) -> asyncio.Future[T]:
+        """Queue ``operation``; the future resolves once its transaction has committed.
+
+        ``durable=False`` marks work whose loss to a power cut only causes a redelivery
+        (leases, acknowledgements): a transaction of nothing else may skip its fsync.
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Job(operation, future, loop, wakes=wakes))
+        self._queue.put(_Job(operation, future, loop, wakes=wakes, durable=durable))
         return future
 
     def stop(self) -> None:
@@ -175,6 +196,11 @@ class GroupCommitWriter:
     def _transaction(self, jobs: list[_Job[Any]]) -> None:
         assert self._conn is not None
         conn = self._conn
+        if self._relax:
+            relaxed = not any(job.durable for job in jobs)
+            if relaxed != self._relaxed:
+                conn.execute(f"PRAGMA synchronous = {'NORMAL' if relaxed else 'FULL'}")
+                self._relaxed = relaxed
         conn.execute("BEGIN IMMEDIATE")
         try:
             for job in jobs:
