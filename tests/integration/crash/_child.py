@@ -73,6 +73,9 @@ async def consumer(cfg: dict[str, Any]) -> None:
         ConsumerSpec(group="effects", subjects=("crash.>",), ack_wait=2.0, max_attempts=1000)
     )
     effects = await open_effects(cfg, engine)
+    # Tells the test this life is connected, so it kills the consumer mid-work rather than
+    # mid-import (on a loaded machine the import alone can outlast a fixed kill clock).
+    (Path(cfg["workdir"]) / "consumer.ready").touch()
     while True:
         batch = await sub.fetch(BATCH, timeout=0.5)
         for delivery in batch:
