@@ -61,6 +61,13 @@ class PersonQuery(BaseModel):
     age_from: int | None = Field(default=None, ge=0, le=130, description="Youngest age, in years.")
     age_to: int | None = Field(default=None, ge=0, le=130, description="Oldest age, in years.")
     gender: str | None = Field(default=None, pattern=r"^[0129]$", description="ISO/IEC 5218 code.")
+    postcode: str | None = Field(
+        default=None,
+        max_length=9,
+        description="Postcode, sector or outward code of an address the person is linked to "
+        "(resident, home address); narrows the search to people linked there, current addresses first.",
+        examples=["SW1A 1AA", "SW1A 1", "SW1A"],
+    )
     identifiers: tuple[IdentifierQuery, ...] = Field(
         default=(), max_length=5, description="PNC ID, CRO number, driving licence... as typed."
     )
@@ -74,7 +81,17 @@ class PersonQuery(BaseModel):
         if self.date_of_birth and (self.age_from is not None or self.age_to is not None):
             raise ValueError("give a date of birth or an age range, not both")
         BirthDate.parse(self.date_of_birth)  # a real date
+        self.area()  # a real postcode, sector or outward code
         return self
+
+    def area(self) -> tuple[str, str] | None:
+        """("postcode" | "sector" | "outward", canonical text) of the typed postcode, None if none.
+
+        Raises ``ValueError`` if it is not a UK postcode, sector or outward code.
+        """
+        from polestar.search.locations import postcode_level  # noqa: PLC0415 - locations imports this module
+
+        return postcode_level(self.postcode)
 
     def born(self, today: date | None = None) -> BirthDate:
         """The date of birth the query allows."""

@@ -11,6 +11,7 @@ uses the very same sums, so it is exactly the ranking the explanations give.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +28,7 @@ from polestar.search.scoring import (
     birth_level_only,
     family_level,
     given_level,
+    value_u,
 )
 
 T = TypeVar("T")
@@ -87,6 +89,7 @@ class QueryScorer:
         born: BirthDate | None = None,
     ) -> None:
         self.query = query
+        self.model = model
         self.typed = typed or NameKeys.of(query.given, query.family)
         self.born = born if born is not None else query.born(today)
         self.weights = {
@@ -99,9 +102,38 @@ class QueryScorer:
         self._birth_weights: dict[tuple[object, ...], float | None] = {}
         self._given: dict[tuple[str, str, str], Part] = {}
         self._family: dict[tuple[str, str], Part] = {}
+        self._address: dict[str, Part] = {}
         self._gender: dict[str, Part | None] = {
             held: self._gender_part(held) for held in ("0", "1", "2", "9")
         }
+
+    def use_frequencies(self, total: int, given: int | None, family: int | None) -> None:
+        """Weigh exact agreement on the typed names by how many of ``total`` key rows share them.
+
+        ``given``: rows whose given name is in the typed one's group; ``family``:
+        rows whose family name has its phonetic code (None: not typed). A group or
+        code stands in for the exact value so that the count is one indexed seek;
+        it can only overstate how common a name is, so the weight errs low. A name
+        rarer than the model's average counts for more; a commoner one keeps the
+        model's weight, which the cut-offs were set with (lowering it would hide a
+        common name typed without a date of birth, on the synthetic data). Call
+        before scoring anything (the caches hold weights); the swapped reading uses
+        the same weights. ``scoring.value_u`` turns a count into ``u``.
+        """
+        for name, count in (("given", given), ("family", family)):
+            if count is None:
+                continue
+            m, u = self.model.fields()[name]["exact"]
+            rarer = min(u, value_u(count, total, u))
+            self.weights[name]["exact"] = math.log2(max(m, 1e-9) / max(rarer, 1e-9))
+        self._names.clear()
+        self._given.clear()
+        self._family.clear()
+
+    def use_addresses(self, found: dict[str, tuple[str, str]]) -> None:
+        """Each record's agreement with the typed postcode: person id -> (address level, why)."""
+        weights = self.weights["address"]
+        self._address = {pid: ("address", level, weights[level], why) for pid, (level, why) in found.items()}
 
     def _gender_part(self, held: str) -> Part | None:
         typed = self.query.gender
@@ -202,6 +234,9 @@ class QueryScorer:
         gender = self._gender.get(candidate.gender)
         if gender is not None:
             parts.append(gender)
+        address = self._address.get(candidate.person_id)
+        if address is not None:
+            parts.append(address)
         return sum(p[2] for p in parts), parts, best_name, best[2]
 
     def _identifier_parts(self, identifiers: Sequence[tuple[str, str]], parts: list[Part]) -> None:
@@ -244,6 +279,9 @@ class QueryScorer:
         gender = self._gender.get(rows[0][10])
         if gender is not None:
             total += gender[2]
+        address = self._address.get(rows[0][0])
+        if address is not None:
+            total += address[2]
         return round(total, 3)
 
     def match(
