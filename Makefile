@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
+# pytest workers (pytest-xdist): one per CPU; TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: demo test lint typecheck unit bench docs clean help
 
@@ -44,7 +46,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/pytest tests/unit
