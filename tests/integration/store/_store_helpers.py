@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -95,3 +99,24 @@ def count_rows(store: SqlStore) -> dict[str, int]:
             name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
             for name, table in metadata.tables.items()
         }
+
+
+def cluster_store_url(request: Any) -> str:
+    """The asyncpg URL of this test's own PostgreSQL schema (for a hub's store in the cluster profile)."""
+    schema = request.getfixturevalue("postgres_schema")
+    base = request.getfixturevalue("postgres_url").replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}?options=-csearch_path%3D{schema}"
+
+
+async def run_until_killed(child: Path, args: list[str]) -> None:
+    """Run a crash child that SIGKILLs itself right after its commit; check it got that far."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(child),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == -signal.SIGKILL, err.decode()[-2000:]
+    assert out.decode().split() == ["committed"]

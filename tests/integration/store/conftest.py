@@ -6,11 +6,16 @@ erasure hooks, source priorities and ``on_erasure`` callback a test wants.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from _store_helpers import cluster_store_url
+from store_crash_child import crash_config
 
+from polestar.bus.jetstream import JetStreamEngine
+from polestar.errors import BusError
 from polestar.store import PostgresStore, SqliteStore, SqlStore
 
 MakeStore = Callable[..., Awaitable[SqlStore]]
@@ -48,3 +53,18 @@ async def make_store(store_kind: str, request: pytest.FixtureRequest, tmp_path) 
 @pytest.fixture
 async def store(make_store: MakeStore) -> SqlStore:
     return await make_store()
+
+
+@pytest.fixture(params=["embedded", pytest.param("cluster", marks=[pytest.mark.postgres, pytest.mark.nats])])
+async def crash_site(request, tmp_path, nats_url, unique) -> AsyncIterator[list[str]]:
+    """A crash child's arguments: its data folder, and for a cluster its store URL, NATS and prefix."""
+    data_dir = str(tmp_path / "data")
+    if request.param == "embedded":
+        yield [data_dir]
+        return
+    yield [data_dir, cluster_store_url(request), nats_url, unique]
+    cleaner = JetStreamEngine(crash_config(tmp_path, cluster_store_url(request), nats_url, unique).bus)
+    with contextlib.suppress(BusError):
+        await cleaner.start()
+        await cleaner.destroy()
+    await cleaner.close()

@@ -5,14 +5,10 @@ audit log shares), on SQLite and on PostgreSQL; and a whole hub SIGKILLed betwee
 commit and the append, started again.
 """
 
-import asyncio
-import contextlib
-import signal
-import sys
 from pathlib import Path
 
 import pytest
-from _store_helpers import event, person
+from _store_helpers import cluster_store_url, event, person, run_until_killed
 from sqlalchemy import select
 from store_crash_child import arrest, crash_config, until_the_store_runs
 
@@ -21,17 +17,9 @@ from polestar.api.audit_component import AuditComponent, AuditNotRunning
 from polestar.api.store_audit import StoreAudit
 from polestar.audit import AuditQuery, Operation
 from polestar.audit.intents import intents_table
-from polestar.bus.jetstream import JetStreamEngine
-from polestar.errors import BusError
 from polestar.store import Outcome, open_store
 
 CHILD = Path(__file__).with_name("store_crash_child.py")
-
-
-def _cluster_url(request) -> str:
-    schema = request.getfixturevalue("postgres_schema")
-    base = request.getfixturevalue("postgres_url").replace("postgresql://", "postgresql+asyncpg://", 1)
-    return f"{base}?options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -39,7 +27,7 @@ def config(request, tmp_path, nats_url, unique):
     """A hub configuration; the cluster's bus is never started by these tests."""
     if request.param == "sqlite":
         return crash_config(tmp_path, None, None, None)
-    return crash_config(tmp_path, _cluster_url(request), nats_url, unique)
+    return crash_config(tmp_path, cluster_store_url(request), nats_url, unique)
 
 
 @pytest.fixture
@@ -152,33 +140,9 @@ async def test_merge_and_unmerge_are_combinations_logged_once_each(store, audit)
 # --- a hub killed between the store's commit and the append ---------------------------------------
 
 
-@pytest.fixture(params=["embedded", pytest.param("cluster", marks=[pytest.mark.postgres, pytest.mark.nats])])
-async def crash_site(request, tmp_path, nats_url, unique):
-    """The child's arguments: its data folder, and for a cluster its store URL, NATS and prefix."""
-    data_dir = str(tmp_path / "data")
-    if request.param == "embedded":
-        yield [data_dir]
-        return
-    yield [data_dir, _cluster_url(request), nats_url, unique]
-    cleaner = JetStreamEngine(crash_config(tmp_path, _cluster_url(request), nats_url, unique).bus)
-    with contextlib.suppress(BusError):
-        await cleaner.start()
-        await cleaner.destroy()
-    await cleaner.close()
-
-
 @pytest.mark.slow
 async def test_a_hub_killed_after_the_store_commits_logs_the_entry_once_when_it_starts_again(crash_site):
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(CHILD),
-        *crash_site,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(child.communicate(), 120)
-    assert child.returncode == -signal.SIGKILL, err.decode()[-2000:]
-    assert out.decode().split() == ["committed"]
+    await run_until_killed(CHILD, crash_site)
 
     config = crash_config(Path(crash_site[0]), *(crash_site[1:] or [None, None, None]))
     app = create_app(config)

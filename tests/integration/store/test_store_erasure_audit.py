@@ -4,14 +4,10 @@ Wired as the hub wires it (``StoreAudit`` on a store opened at the hub's ``store
 and on PostgreSQL; and a whole hub SIGKILLed between the erasure's commit and its entry.
 """
 
-import asyncio
-import contextlib
-import signal
-import sys
 from pathlib import Path
 
 import pytest
-from _store_helpers import event, person
+from _store_helpers import cluster_store_url, event, person, run_until_killed
 from sqlalchemy import select
 from store_crash_child import crash_config, until_the_store_runs
 
@@ -20,25 +16,17 @@ from polestar.api.audit_component import AuditComponent
 from polestar.api.store_audit import StoreAudit
 from polestar.audit import AuditQuery, Operation, SubjectRef
 from polestar.audit.intents import intents_table
-from polestar.bus.jetstream import JetStreamEngine
-from polestar.errors import BusError
 from polestar.store import open_store
 
 CHILD = Path(__file__).with_name("erasure_crash_child.py")
 PNC = SubjectRef(type="PNC", value="2012/0052494Q")
 
 
-def _cluster_url(request) -> str:
-    schema = request.getfixturevalue("postgres_schema")
-    base = request.getfixturevalue("postgres_url").replace("postgresql://", "postgresql+asyncpg://", 1)
-    return f"{base}?options=-csearch_path%3D{schema}"
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def config(request, tmp_path, nats_url, unique):
     if request.param == "sqlite":
         return crash_config(tmp_path, None, None, None)
-    return crash_config(tmp_path, _cluster_url(request), nats_url, unique)
+    return crash_config(tmp_path, cluster_store_url(request), nats_url, unique)
 
 
 @pytest.fixture
@@ -156,32 +144,9 @@ async def test_what_is_promised_after_an_erasure_is_written_under_a_new_key(stor
 # --- a hub killed between the erasure's commit and its entry -------------------------------------
 
 
-@pytest.fixture(params=["embedded", pytest.param("cluster", marks=[pytest.mark.postgres, pytest.mark.nats])])
-async def crash_site(request, tmp_path, nats_url, unique):
-    data_dir = str(tmp_path / "data")
-    if request.param == "embedded":
-        yield [data_dir]
-        return
-    yield [data_dir, _cluster_url(request), nats_url, unique]
-    cleaner = JetStreamEngine(crash_config(tmp_path, _cluster_url(request), nats_url, unique).bus)
-    with contextlib.suppress(BusError):
-        await cleaner.start()
-        await cleaner.destroy()
-    await cleaner.close()
-
-
 @pytest.mark.slow
 async def test_a_hub_killed_after_an_erasure_commits_logs_it_once_when_it_starts_again(crash_site):
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(CHILD),
-        *crash_site,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(child.communicate(), 120)
-    assert child.returncode == -signal.SIGKILL, err.decode()[-2000:]
-    assert out.decode().split() == ["committed"]
+    await run_until_killed(CHILD, crash_site)
 
     config = crash_config(Path(crash_site[0]), *(crash_site[1:] or [None, None, None]))
     app = create_app(config)
