@@ -11,13 +11,13 @@ the running configuration) is the caller's ``reload``.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from watchfiles import Change, awatch
 
+from polestar.config.fingerprint import files_fingerprint
 from polestar.devices.config import DEVICES_FOLDER
 
 log = logging.getLogger(__name__)
@@ -35,15 +35,7 @@ def device_files(integration_dir: Path) -> list[Path]:
 
 def device_fingerprint(integration_dir: Path) -> str:
     """A digest of the gateway files' names and contents: equal digests, equal configurations."""
-    digest = hashlib.sha256()
-    for path in device_files(integration_dir):
-        digest.update(f"{path.name}\0".encode())
-        try:
-            digest.update(path.read_bytes())
-        except OSError as exc:  # removed while we looked: the next look sees it gone
-            digest.update(f"unreadable: {exc}".encode())
-        digest.update(b"\0")
-    return digest.hexdigest()
+    return files_fingerprint((path.name, path) for path in device_files(integration_dir))
 
 
 class DeviceConfigWatcher:

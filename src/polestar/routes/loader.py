@@ -20,7 +20,6 @@ files are not interpolated: they describe formats, not installations.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from polestar.config.fingerprint import files_fingerprint
 from polestar.config.interpolation import interpolate_document
 from polestar.config.yaml_document import PathKey, YamlDocument, YamlProblem, parse_yaml_document
 from polestar.connectors.registry import ConnectorRegistry
@@ -93,16 +93,11 @@ def yaml_files(directory: Path) -> list[Path]:
 
 def config_fingerprint(directory: Path) -> str:
     """A digest of every config file's name and content: equal digests, equal configurations."""
-    digest = hashlib.sha256()
-    for folder in (CONNECTORS, MAPPINGS, ROUTES):
-        for path in yaml_files(Path(directory) / folder):
-            digest.update(f"{folder}/{path.name}\0".encode())
-            try:
-                digest.update(path.read_bytes())
-            except OSError as exc:  # removed while we looked: the next look sees it gone
-                digest.update(f"unreadable: {exc}".encode())
-            digest.update(b"\0")
-    return digest.hexdigest()
+    return files_fingerprint(
+        (f"{folder}/{path.name}", path)
+        for folder in (CONNECTORS, MAPPINGS, ROUTES)
+        for path in yaml_files(Path(directory) / folder)
+    )
 
 
 def load_integration_config(
