@@ -35,6 +35,7 @@ from polestar.api.health import ComponentStatus
 from polestar.api.store_audit import StoreAudit
 from polestar.model.envelope import Envelope
 from polestar.resolution import Resolution, ResolutionError, ResolutionPolicy, Resolver
+from polestar.resolution.batch import worth_resolving
 from polestar.resolution.objects import ObjectResolver
 from polestar.search import SearchIndex
 from polestar.search.api import SearchServices
@@ -222,6 +223,8 @@ class StoreComponent:
 
         Resolution reads the keys of the whole batch, so two records of one person arriving
         together find each other (``Resolver.elder_first`` makes both reach one merge).
+        An update that changed no field resolution compares is not resolved again, and the
+        batch's reads and review writes are shared (``polestar.resolution.batch``).
         """
         fresh = [r for _, r in applied if r.outcome not in _NOTHING_NEW]
         people = list(dict.fromkeys(r.entity_id for r in fresh if r.kind == "person"))
@@ -241,12 +244,29 @@ class StoreComponent:
                 refresh(conn)
 
         await asyncio.to_thread(in_thread)
+        # Only what could decide differently; an update of other fields keeps its decision.
+        worth = {r.entity_id for r in fresh if worth_resolving(r.kind, r.outcome, r.changed_fields)}
+        people = [i for i in people if i in worth]
+        objects = [i for i in objects if i in worth]
         # A few at once, as the per-event consumer did: one waits on a commit while another reads.
         slots = asyncio.Semaphore(RESOLVING_AT_ONCE)
-        await asyncio.gather(
-            *(self._resolve(slots, self.resolver.resolve, "person", record_id) for record_id in people),
-            *(self._resolve(slots, self.objects.resolve, "object", record_id) for record_id in objects),
-        )
+        # The batch's records read at once, its reviews written in one transaction.
+        async with self.resolver.batched([*people, *objects]) as batch:
+            decided = await asyncio.gather(
+                *(self._resolve(slots, self.resolver.resolve, "person", record_id) for record_id in people),
+                *(self._resolve(slots, self.objects.resolve, "object", record_id) for record_id in objects),
+            )
+        for kind, found in decided:
+            if found is not None:
+                outcome = batch.settled(found)
+                log.debug(
+                    "resolved %s %s: %s (%s; review %s)",
+                    kind,
+                    outcome.record_id,
+                    outcome.outcome,
+                    outcome.reason,
+                    outcome.review_id,
+                )
 
     async def _resolve(
         self,
@@ -254,14 +274,13 @@ class StoreComponent:
         resolve: Callable[..., Awaitable[Resolution]],
         kind: str,
         record_id: str,
-    ) -> None:
+    ) -> tuple[str, Resolution | None]:
         try:
             async with slots:
-                outcome = await resolve(record_id, refreshed=True)
+                return kind, await resolve(record_id, refreshed=True)
         except (ResolutionError, StoreError) as exc:
             log.info("resolution of %s %s skipped: %s", kind, record_id, exc)
-            return
-        log.debug("resolved %s %s: %s (%s)", kind, record_id, outcome.outcome, outcome.reason)
+            return kind, None
 
 
 class _BusOf:

@@ -1,10 +1,11 @@
 """``AuditLog``: appends entries with group commit, signs heads, proves, verifies and erases.
 
 Every ``append`` waits until its entry is committed. Appends that arrive while
-a batch is being written go into the next batch, in one transaction: this is
-what keeps the log above the bus's rate on one SQLite file. Each batch, in the
-same transaction, gets a freshly signed tree head (replacing the previous
-uncheckpointed one), so no committed entry is ever outside a signed head.
+a batch is being written go into the next batch, in one transaction
+(``group_commit.py``): this is what keeps the log above the bus's rate on one
+SQLite file. Each batch, in the same transaction, gets a freshly signed tree
+head (replacing the previous uncheckpointed one), so no committed entry is ever
+outside a signed head.
 ``checkpoint()`` (periodically, and on demand) keeps the latest head for good
 and sends it to the witnesses.
 
@@ -23,6 +24,7 @@ from polestar.audit import reading, writer
 from polestar.audit.bases import LegalBasis
 from polestar.audit.entry import Actor, AuditEntry, Operation, SubjectRef
 from polestar.audit.errors import AuditEntryNotFound, AuditLogCorrupt
+from polestar.audit.group_commit import GroupCommit
 from polestar.audit.heads import SignedTreeHead
 from polestar.audit.intents import DrainReport, IntentDrainer, check_key
 from polestar.audit.keys import AuditKeys
@@ -44,12 +46,6 @@ from polestar.model.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-_MIN_SPLIT = 64
-"""Batches are not split below this many entries: each commit costs a disk flush."""
-
-_Pending = tuple[list[AuditEntry], list[str | None], "asyncio.Future[list[AppendReceipt]]"]
 
 
 class AuditLog:
@@ -92,8 +88,7 @@ class AuditLog:
         self._batches = writer.BatchWriter(store, keys, self._nonces)
         self.intent_interval = intent_interval
         self._intents = IntentDrainer(store, self.append_many, batch=max_batch)
-        self._queue: asyncio.Queue[_Pending | None] | None = None
-        self._queued = 0  # entries waiting in the queue
+        self._commits = GroupCommit(self._batches, max_batch)
         self._draining: asyncio.Future[DrainReport] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._public_pem = keys.public_key_pem().decode()
@@ -102,11 +97,10 @@ class AuditLog:
 
     async def start(self) -> None:
         """Create the tables if needed, start the writer and timers, and drain pending intents."""
-        if self._queue is not None:
+        if self._commits.accepting:
             return
         await asyncio.to_thread(self.store.create)
-        self._queue = asyncio.Queue()
-        self._tasks.append(asyncio.create_task(self._writer(self._queue), name="audit-writer"))
+        self._commits.start()
         if self.checkpoint_interval is not None:
             self._tasks.append(asyncio.create_task(self._checkpoints(), name="audit-checkpoints"))
         try:
@@ -120,10 +114,10 @@ class AuditLog:
 
     async def close(self) -> None:
         """Write what is queued, checkpoint, stop and release the store."""
-        if self._queue is None:
+        if not self._commits.accepting:
             return
-        queue, self._queue = self._queue, None  # from here, new appends are refused
-        writer, *timers = self._tasks
+        self._commits.refuse()
+        timers = self._tasks
         for task in timers:
             task.cancel()
         await asyncio.gather(*timers, return_exceptions=True)
@@ -132,8 +126,7 @@ class AuditLog:
         draining, self._draining = self._draining, None
         if draining is not None:
             await asyncio.gather(draining, return_exceptions=True)
-        await queue.put(None)
-        await writer
+        await self._commits.finish()
         self._tasks.clear()
         with contextlib.suppress(AuditLogCorrupt):
             await self._checkpoint_and_publish()
@@ -154,89 +147,19 @@ class AuditLog:
         ``key`` is the intent key the entry was promised under (``record_intent``): the entry is
         then written once whoever appends it first, and its pending intent is deleted.
         """
-        if self._queue is None:
-            raise RuntimeError("the audit log is not started (call start())")
-        future: asyncio.Future[list[AppendReceipt]] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(([entry], [None if key is None else check_key(key)], future))
-        self._queued += 1
-        return (await future)[0]
+        self._commits.check_accepting()
+        return (await self._commits.append([entry], [None if key is None else check_key(key)]))[0]
 
     async def append_many(
         self, entries: Sequence[AuditEntry], keys: Sequence[str | None] | None = None
     ) -> list[AppendReceipt]:
         """Write entries in order (with their intent keys, if any); returns once all are committed."""
-        if self._queue is None:
-            raise RuntimeError("the audit log is not started (call start())")
+        self._commits.check_accepting()
         if keys is None:
             keys = [None] * len(entries)
         elif len(keys) != len(entries):
             raise ValueError(f"{len(entries)} entries were given with {len(keys)} intent keys")
-        keys = [None if k is None else check_key(k) for k in keys]
-        loop = asyncio.get_running_loop()
-        futures = []
-        for start in range(0, len(entries), self.max_batch):
-            future: asyncio.Future[list[AppendReceipt]] = loop.create_future()
-            end = start + self.max_batch
-            self._queue.put_nowait((list(entries[start:end]), list(keys[start:end]), future))
-            self._queued += len(entries[start:end])
-            futures.append(future)
-        receipts: list[AppendReceipt] = []
-        for future in futures:
-            receipts.extend(await future)
-        return receipts
-
-    async def _writer(self, queue: asyncio.Queue[_Pending | None]) -> None:
-        # Stage one of batch k+1 (encrypting) runs while stage two of batch k (commit) waits for
-        # the disk; stage two runs strictly in order, so sequence numbers follow the queue.
-        # A batch takes at most half of what is waiting or committing: callers who wait for
-        # their commit before appending again then form two batches, one encrypting while the
-        # other commits, instead of one batch that does both in turn.
-        committing: asyncio.Task[None] | None = None
-        in_commit = 0
-        stopping = False
-        while not stopping:
-            item = await queue.get()
-            if item is None:
-                break
-            batch = [item]
-            count = len(item[0])
-            self._queued -= count
-            if committing is None or committing.done():
-                in_commit = 0
-            limit = min(self.max_batch, max(_MIN_SPLIT, (count + self._queued + in_commit + 1) // 2))
-            while count < limit and not queue.empty() and not _ends_batch(batch[-1]):
-                more = queue.get_nowait()
-                if more is None:
-                    stopping = True
-                    break
-                batch.append(more)
-                count += len(more[0])
-                self._queued -= len(more[0])
-            entries = [e for chunk, _, _ in batch for e in chunk]
-            intent_keys = [k for _, chunk, _ in batch for k in chunk]
-            try:
-                prepared = await asyncio.to_thread(self._batches.prepare, entries, intent_keys)
-            except Exception as exc:  # noqa: BLE001 - handed to every waiting caller, not swallowed
-                _fail(batch, exc)
-                continue
-            if committing is not None:
-                await committing
-            committing = asyncio.create_task(self._commit(batch, prepared))
-            in_commit = count
-        if committing is not None:
-            await committing
-
-    async def _commit(self, batch: list[_Pending], prepared: writer.PreparedBatch) -> None:
-        try:
-            receipts = await asyncio.to_thread(self._batches.commit, prepared)
-        except Exception as exc:  # noqa: BLE001 - handed to every waiting caller, not swallowed
-            _fail(batch, exc)
-            return
-        offset = 0
-        for chunk, _, future in batch:
-            if not future.done():
-                future.set_result(receipts[offset : offset + len(chunk)])
-            offset += len(chunk)
+        return await self._commits.append(entries, [None if k is None else check_key(k) for k in keys])
 
     def write_batch(self, entries: Sequence[AuditEntry]) -> list[AppendReceipt]:
         """Write ``entries`` in one transaction under a new signed head (blocking; tools, benchmarks)."""
@@ -390,15 +313,3 @@ class AuditLog:
             return destroyed
 
         return receipt, await asyncio.to_thread(shred)
-
-
-def _ends_batch(item: _Pending) -> bool:
-    # A promised erasure destroys keys as it commits: nothing queued after it joins its batch.
-    entries, keys, _ = item
-    return bool(keys) and keys[-1] is not None and entries[-1].operation is Operation.ERASURE
-
-
-def _fail(batch: list[_Pending], exc: Exception) -> None:
-    for _, _, future in batch:
-        if not future.done():
-            future.set_exception(exc)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz, process
 
+from polestar.resolution.batch import current_batch
 from polestar.resolution.records import Outcome, Resolution
 from polestar.resolution.resolver import Resolver
 from polestar.search.place_index import PlaceIndex, location_keys_of, object_identifiers
@@ -43,7 +44,7 @@ class ObjectResolver:
         """
         if not refreshed:
             await self.places.refresh([record_id])
-        entity = await self.store.get(record_id)
+        entity = await self.people.current(record_id)
         if entity is None or entity.kind not in {"vehicle", "location"}:
             return Resolution(record_id, Outcome.NEW, reason="not a vehicle or location the store holds")
         if entity.id != record_id:
@@ -69,16 +70,24 @@ class ObjectResolver:
     async def _others(self, kind: str, value: str, own: set[str]) -> list[StoredEntity]:
         found: dict[str, StoredEntity] = {}
         for holder_id in sorted(set(await self.places.holders(kind, value)) - own):
-            other = await self.store.get(holder_id)
+            other = await self.people.current(holder_id)
             if other is not None and other.id not in own:
                 found.setdefault(other.id, other)
         return list(found.values())
+
+    async def _at_postcode(self, postcode: str) -> list[tuple[str, str]]:
+        batch = current_batch.get()
+        if batch is None:
+            return await self.places.at_postcode(postcode)
+        if postcode not in batch.postcodes:
+            batch.postcodes[postcode] = await self.places.at_postcode(postcode)
+        return batch.postcodes[postcode]
 
     async def _by_address(self, entity: StoredEntity, own: set[str], mine: dict[str, str]) -> Resolution:
         keys = location_keys_of(entity.id, entity.document)
         if keys.postcode is None or not keys.text:
             return Resolution(entity.id, Outcome.NEW, reason="no postcode and address to compare")
-        others = [(i, text) for i, text in await self.places.at_postcode(keys.postcode) if i not in own]
+        others = [(i, text) for i, text in await self._at_postcode(keys.postcode) if i not in own]
         # The first most alike, compared in C: a postcode may hold hundreds of addresses.
         found = process.extractOne(
             keys.text,
@@ -89,7 +98,7 @@ class ObjectResolver:
         if found is None:
             return Resolution(entity.id, Outcome.NEW, reason="no address like it at its postcode")
         best = (float(found[1]), others[found[2]][0])
-        other = await self.store.get(best[1])
+        other = await self.people.current(best[1])
         if other is None or other.id in own:
             return Resolution(entity.id, Outcome.NEW, reason="no address like it at its postcode")
         theirs = object_identifiers(other.kind, other.document)
@@ -113,8 +122,14 @@ class ObjectResolver:
         )
         if certain and not await self.people.unmerged_before(entity.id, other):
             reason = f"entity resolution: {why}"
+            self.people.merging()
             survivor, merged = await self.people.elder_first(other.id, entity.id)
-            merge = await self.store.merge(survivor, merged, actor=self.people.policy.actor, reason=reason)
+            try:
+                merge = await self.store.merge(
+                    survivor, merged, actor=self.people.policy.actor, reason=reason
+                )
+            finally:
+                self.people.merging()
             return Resolution(
                 entity.id, Outcome.MERGED, survivor, score, reason, merge_id=merge.id, fields=fields
             )

@@ -19,20 +19,25 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, delete, select, update
 
 from polestar.model.timeutil import utcnow
+from polestar.resolution.batch import ResolutionBatch, current_batch
 from polestar.resolution.config import ResolutionPolicy
 from polestar.resolution.errors import ResolutionError, ReviewDecided, ReviewNotFound
 from polestar.resolution.records import Outcome, Resolution, Review, ReviewStatus
 from polestar.resolution.tables import metadata, reviews
 from polestar.search import SearchIndex
 from polestar.search.keys import keys_from_document
+from polestar.search.people import load
+from polestar.search.query import PersonMatch
 from polestar.search.weights import query_of
 from polestar.store import SqlStore, StoredEntity
+from polestar.store.reads import get_entity
 from polestar.store.records import SubjectRow
 from polestar.store.tables import entities
 
@@ -68,6 +73,40 @@ class Resolver:
         """Create the review table if it is missing."""
         await asyncio.to_thread(metadata.create_all, self.store.engine)
 
+    @asynccontextmanager
+    async def batched(self, record_ids: Sequence[str] = ()) -> AsyncIterator[ResolutionBatch]:
+        """Resolutions started inside share one ``ResolutionBatch``; its reviews are written on leaving.
+
+        ``record_ids`` (the records about to be resolved) are read first, in one transaction.
+        Tasks started inside (``asyncio.gather``) belong to the batch too. If the block fails,
+        no review is written: the batch is resolved again on redelivery.
+        """
+        batch = ResolutionBatch()
+        if record_ids:
+            ids = list(dict.fromkeys(record_ids))
+            batch.entities = await self._run(lambda conn: {i: get_entity(conn, i, None) for i in ids})
+        token = current_batch.set(batch)
+        try:
+            yield batch
+        finally:
+            current_batch.reset(token)
+        if batch.reviews:
+            await self._run(batch.write, write=True)
+
+    async def current(self, record_id: str) -> StoredEntity | None:
+        """``store.get``, from the open batch's reads while no merge has been made in it."""
+        batch = current_batch.get()
+        if batch is not None and record_id in batch.entities:
+            return batch.entities[record_id]
+        return await self.store.get(record_id)
+
+    @staticmethod
+    def merging() -> None:
+        """Forget the open batch's reads: a merge is about to change which record survives."""
+        batch = current_batch.get()
+        if batch is not None:
+            batch.entities.clear()
+
     # --- resolving -------------------------------------------------------------------------------
 
     async def resolve(self, record_id: str, *, refreshed: bool = False) -> Resolution:
@@ -79,7 +118,7 @@ class Resolver:
         """
         if not refreshed:
             await self.refresh_keys(record_id)
-        entity = await self.store.get(record_id)
+        entity = await self.current(record_id)
         if entity is None or entity.kind != "person":
             raise ResolutionError(f"{record_id} is not a person the store holds")
         if entity.id != record_id:
@@ -97,7 +136,7 @@ class Resolver:
     ) -> Resolution | None:
         holders = await self.index.holders(strong.items())
         for holder in sorted(holders - own):
-            other = await self.store.get(holder)
+            other = await self.current(holder)
             if other is None or other.id in own:
                 continue
             shared = sorted(
@@ -115,17 +154,23 @@ class Resolver:
         return None
 
     async def _probabilistic(self, entity: StoredEntity, own: set[str], strong: dict[str, str]) -> Resolution:
-        keys = await self.index.keys_of(entity.id)
-        query = query_of(keys) if keys is not None else None
-        if query is None:
+        def candidates(conn: Connection) -> list[PersonMatch] | None:
+            # The record's keys and the search over them in one transaction (one thread hop).
+            keys = load(conn, [entity.id])
+            query = query_of(keys[0]) if keys else None
+            if query is None:
+                return None
+            return self.index.search_blocking(conn, query.model_copy(update={"limit": 20}))
+
+        matches = await self._run(candidates)
+        if matches is None:
             return Resolution(entity.id, Outcome.NEW, reason="no name to compare")
-        query = query.model_copy(update={"limit": 20})
-        for match in await self.index.search(query):
+        for match in matches:
             if match.person_id in own:
                 continue
             if match.score < self.policy.review_at:
                 break  # best first: no later candidate reaches review either
-            other = await self.store.get(match.person_id)
+            other = await self.current(match.person_id)
             if other is None or other.id in own:
                 continue
             fields = tuple(
@@ -165,7 +210,7 @@ class Resolver:
         Two records of one person arriving together are resolved in parallel, each finding
         the other; the rule makes both reach the same merge, whichever runs first.
         """
-        first, second = await self.store.get(one), await self.store.get(other)
+        first, second = await self.current(one), await self.current(other)
         if first is None or second is None:
             return one, other
         if (second.created_at, second.id) < (first.created_at, first.id):
@@ -189,8 +234,12 @@ class Resolver:
         why: str,
     ) -> Resolution:
         reason = f"entity resolution: {why}" + (f" (score {score:.1f} bits)" if score is not None else "")
+        self.merging()
         survivor_id, merged_id = await self.elder_first(survivor_id, record_id)
-        merge = await self.store.merge(survivor_id, merged_id, actor=self.policy.actor, reason=reason)
+        try:
+            merge = await self.store.merge(survivor_id, merged_id, actor=self.policy.actor, reason=reason)
+        finally:
+            self.merging()
         return Resolution(
             record_id, Outcome.MERGED, survivor_id, score, reason, merge_id=merge.id, fields=fields
         )
@@ -200,6 +249,12 @@ class Resolver:
     ) -> Resolution:
         """Put the pair in the review queue for a person to decide (once: a pending pair is not repeated)."""
         stored = min(score, 1e6)
+        batch = current_batch.get()
+        if batch is not None:
+            review_id = batch.queue(record_id, candidate_id, stored, fields, why)
+            return Resolution(
+                record_id, Outcome.REVIEW, candidate_id, score, why, review_id=review_id, fields=fields
+            )
 
         def work(conn: Connection) -> str:
             existing = conn.execute(

@@ -11,14 +11,18 @@ Blocking rules (a candidate needs any one; each is an indexed lookup):
 * the birth year with both initials (either way round) — catches typos in both
   names at once;
 * the birth year and month (and day, if typed) with any typed initial in either
-  place — catches a name replaced, mistyped or typed the other way round.
+  place — catches a name replaced, mistyped or typed the other way round;
+* typed the other way round, the typed family name's given-name group with the
+  rules above that use a group (family initial, birth year and month) — catches
+  a swapped query whose family name was respelt enough to change its code.
 
 When both names were typed, two more rules let a record through whose other
 name was replaced outright, but only when the model says such a record could
 still be shown (a rare name agreeing, with the date of birth):
 
 * the same family-name code alone;
-* the same given-name group alone.
+* the same given-name group alone (also with the names typed the other way round,
+  and the typed given name's family code, with the birth year).
 
 A postcode, sector or outward code typed narrows every rule to the people linked
 (as resident, or by a home-address link) to a location there, and adds three
@@ -303,6 +307,44 @@ def _replaced_name_rules(
     return rules
 
 
+def _swapped_rules(
+    query: PersonQuery,
+    given: str,
+    family: str,
+    bounds: ScoreBounds | None,
+    narrowed: Callable[[Any, Any, Callable[[str, bool], float]], Any | None],
+) -> list[Any]:
+    """The same-group and replaced-name rules for names typed the other way round.
+
+    A family name typed as the given name keeps its given-name group, so a
+    record is found whose family name was mistyped enough to change its code
+    (McCarrhy Timothy), or replaced outright when a rare name and the birth year
+    could still be shown (the replaced rules' test, less the swap penalty).
+    """
+    if not (given and family):
+        return []
+    k = person_keys.c
+    born = query.born()
+    groups = sorted(name_groups(family) | {canonical(family)})
+    same: list[Any] = [k.given_canon.in_(groups)]
+    rules: list[Any] = []
+    if born.year is None:
+        respelt = and_(*same, k.family_initial == given[:1])
+        rules.append(narrowed(respelt, k.family, bounds.family_value) if bounds else respelt)
+        return rules
+    same.append(k.birth_year == born.year)
+    month = k.birth_month == born.month if born.month is not None else k.family_initial == given[:1]
+    rules.append(and_(*same, month))
+    if bounds is not None:
+        w = bounds.scorer.weights
+        rest = bounds.birth_max + bounds.gender_max - bounds.scorer.swap
+        if w["given"]["exact"] + w["family"]["different"] + rest >= bounds.floor:
+            rules.append(and_(*same))
+        if w["family"]["exact"] + w["given"]["different"] + rest >= bounds.floor:
+            rules.append(and_(k.family_code == phonetic(given), k.birth_year == born.year))
+    return rules
+
+
 def _born_rule(born: BirthDate, given: str, family: str) -> Any:
     """Born in the typed month (or on the day) with any typed initial in either place.
 
@@ -369,6 +411,7 @@ def _rules(  # noqa: PLR0912 - one branch per blocking rule
         respelt = and_(k.given_canon.in_(groups), k.family_initial == family[:1])
         rules.append(narrowed(respelt, k.family, bounds.family_value) if bounds else respelt)
     rules.extend(_replaced_name_rules(query, given, family, groups, weighed))
+    rules.extend(_swapped_rules(query, given, family, weighed, narrowed))
     if given and family and born.year is not None:  # typos in both names: the initials, either way round
         for first, last in ((given, family), (family, given)):
             rules.append(

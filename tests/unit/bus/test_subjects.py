@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from polestar.bus.contract import check_filter, check_subject, subject_matches
-from polestar.bus.sqlite.claims import GroupRules
+from polestar.bus.sqlite.rules import GroupRules
 
 tokens = st.sampled_from(["custody", "incident", "s1", "s2", "released", "assigned", "a-b", "x_y"])
 subjects = st.lists(tokens, min_size=1, max_size=5).map(".".join)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import sqlite3
 
 from polestar.bus.contract import ConsumerSpec, DeliverPolicy, PublishAck, RetentionPolicy
-from polestar.bus.sqlite.claims import GroupRules, ensure_heads, expire_exhausted, promote_next
 from polestar.bus.sqlite.publishing import trim_to_count
 from polestar.bus.sqlite.rows import BLOCKED, now
+from polestar.bus.sqlite.rules import GroupRules
+from polestar.bus.sqlite.settling import ensure_heads, expire_exhausted, promote_next
 from polestar.errors import BusError, DeadLetterNotFound
 
 

@@ -3,7 +3,7 @@
 Group commit already shares one fsync between a batch of operations; this
 goes a step further for the calls that are the bulk of the traffic, publishes
 and acknowledgements: every call waiting when the writer gets to them becomes
-one set-wise operation (``insert_messages``, ``claims.ack_many``), a few
+one set-wise operation (``insert_messages``, ``settling.ack_many``), a few
 statements for the lot instead of a few each, and one job for the writer
 instead of one per call.
 """

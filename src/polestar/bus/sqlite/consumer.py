@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from polestar.bus.contract import BusMessage, ConsumerSpec, Delivery
-from polestar.bus.sqlite import claims
+from polestar.bus.sqlite import claims, settling
 from polestar.bus.sqlite.admin import rules_of
 from polestar.bus.sqlite.core import BusCore
 from polestar.bus.sqlite.rows import Claimed, now
@@ -49,7 +49,7 @@ class SqliteDelivery:
             acks = core.ordered_acks if item[0].ordered else core.acks
             await acks.submit([item])
 
-    def take_ack(self) -> claims.AckItem | None:
+    def take_ack(self) -> settling.AckItem | None:
         """Mark this delivery settled and say what to delete, or None if it was settled already."""
         if not self._begin_settle():
             return None
@@ -67,7 +67,7 @@ class SqliteDelivery:
             spec = self._consumer.spec
             wait = spec.backoff.delay(self._attempt) if delay is None else max(0.0, delay)
             op = functools.partial(
-                claims.nack,
+                settling.nack,
                 rules=self._consumer.rules,
                 seq=self._seq,
                 token=self._token,
@@ -81,7 +81,7 @@ class SqliteDelivery:
         """Still working: restart the ack deadline."""
         if not self._settled:
             op = functools.partial(
-                claims.in_progress, rules=self._consumer.rules, seq=self._seq, token=self._token
+                settling.in_progress, rules=self._consumer.rules, seq=self._seq, token=self._token
             )
             await self._consumer.core.run(op, durable=False)  # lost: the lease just ends sooner
 
@@ -89,7 +89,7 @@ class SqliteDelivery:
         """Poison: dead-letter now without further attempts."""
         if self._begin_settle():
             op = functools.partial(
-                claims.reject,
+                settling.reject,
                 rules=self._consumer.rules,
                 seq=self._seq,
                 token=self._token,
@@ -164,7 +164,7 @@ class SqliteConsumer:
         if self._unsettled and not self.core.closed:
             leases = list(self._unsettled)
             self._unsettled.clear()
-            op = functools.partial(claims.release, rules=self.rules, leases=leases)
+            op = functools.partial(settling.release, rules=self.rules, leases=leases)
             await self.core.run(op, wakes=True, durable=False)
 
     def forget(self, token: str, seq: int) -> None:
@@ -181,7 +181,7 @@ class SqliteConsumer:
                 # validates every envelope. Park it for an operator rather than loop on it.
                 log.exception("undecodable message %s in group %s", item.message.seq, self._spec.group)
                 op = functools.partial(
-                    claims.reject,
+                    settling.reject,
                     rules=self.rules,
                     seq=item.message.seq,
                     token=item.token,
@@ -195,7 +195,7 @@ class SqliteConsumer:
         return deliveries
 
 
-def take_acks(core: BusCore, deliveries: Sequence[Delivery]) -> list[claims.AckItem]:
+def take_acks(core: BusCore, deliveries: Sequence[Delivery]) -> list[settling.AckItem]:
     """Settle ``deliveries`` as acknowledged and return what the writer must delete.
 
     Every one must come from the engine owning ``core``; that is checked before any

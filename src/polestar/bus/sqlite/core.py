@@ -8,7 +8,7 @@ from collections import deque
 from typing import TypeVar
 
 from polestar.bus.contract import BusMessage, PublishAck
-from polestar.bus.sqlite import claims
+from polestar.bus.sqlite import settling
 from polestar.bus.sqlite.coalescer import Coalescer
 from polestar.bus.sqlite.rows import Outgoing, StoredMessage, to_datetime
 from polestar.bus.sqlite.writer import GroupCommitWriter, Operation
@@ -110,8 +110,8 @@ class BusCore:
         # Acknowledgements are most of the writes after publishes: fold them together too.
         # Only an ordered group's ack can release work (the next message of its key).
         # A lost acknowledgement is a redelivery, so acks need not be fsynced (``writer``).
-        self.acks = Coalescer(self, claims.ack_many, wakes=False, durable=False)
-        self.ordered_acks = Coalescer(self, claims.ack_many, wakes=True, durable=False)
+        self.acks = Coalescer(self, settling.ack_many, wakes=False, durable=False)
+        self.ordered_acks = Coalescer(self, settling.ack_many, wakes=True, durable=False)
 
     def remember(self, items: list[Outgoing], acks: list[PublishAck]) -> None:
         """Keep what was just stored for local consumers (after commit, before they run)."""

@@ -39,7 +39,6 @@ from polestar.bus.contract import (
 )
 from polestar.bus.sqlite import admin, queries, schema
 from polestar.bus.sqlite.checkpoint import Checkpointer
-from polestar.bus.sqlite.claims import GroupRules
 from polestar.bus.sqlite.coalescer import Coalescer
 from polestar.bus.sqlite.consumer import SqliteConsumer, take_acks
 from polestar.bus.sqlite.core import BusCore, WakeSignal
@@ -47,6 +46,7 @@ from polestar.bus.sqlite.dedupe import DedupeMemory
 from polestar.bus.sqlite.publishing import forward, insert_messages, prepare
 from polestar.bus.sqlite.requests import LocalRequests, LocalResponder
 from polestar.bus.sqlite.rows import Outgoing, to_timestamp
+from polestar.bus.sqlite.rules import GroupRules
 from polestar.bus.sqlite.writer import GroupCommitWriter
 from polestar.errors import BusClosed, BusError
 from polestar.model.envelope import Envelope

@@ -9,7 +9,7 @@ import orjson
 from pydantic import ValidationError
 
 from polestar.bus.contract import PublishAck, check_subject
-from polestar.bus.sqlite import claims
+from polestar.bus.sqlite import settling
 from polestar.bus.sqlite.dedupe import DedupeMemory
 from polestar.bus.sqlite.rows import Outgoing, now
 from polestar.errors import PublishRefused
@@ -78,7 +78,7 @@ def insert_messages(
 def forward(
     conn: sqlite3.Connection,
     items: list[Outgoing],
-    acks: list[claims.AckItem],
+    acks: list[settling.AckItem],
     *,
     dedupe_window: float,
     max_messages: int | None,
@@ -91,7 +91,7 @@ def forward(
         else []
     )
     if acks:
-        claims.ack_many(conn, acks)
+        settling.ack_many(conn, acks)
     return published
 
 
