@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine.url import make_url
@@ -397,29 +397,20 @@ def open_store(
     """The store for a hub's store URL (``HubConfig.store_url``): SQLite file or PostgreSQL."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
+    options: dict[str, Any] = {
+        "hooks": hooks,
+        "on_erasure": on_erasure,
+        "on_merge": on_merge,
+        "apply_intent": apply_intent,
+        "merge_intent": merge_intent,
+        "erasure_intent": erasure_intent,
+    }
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise ValueError("the store needs a SQLite file, not an in-memory database")
-        return SqliteStore(
-            Path(parsed.database),
-            hooks=hooks,
-            on_erasure=on_erasure,
-            on_merge=on_merge,
-            apply_intent=apply_intent,
-            merge_intent=merge_intent,
-            erasure_intent=erasure_intent,
-        )
+        return SqliteStore(Path(parsed.database), **options)
     if backend == "postgresql":
-        return PostgresStore(
-            url,
-            schema=schema,
-            hooks=hooks,
-            on_erasure=on_erasure,
-            on_merge=on_merge,
-            apply_intent=apply_intent,
-            merge_intent=merge_intent,
-            erasure_intent=erasure_intent,
-        )
+        return PostgresStore(url, schema=schema, **options)
     raise ValueError(f"no store for {backend!r} URLs; use sqlite:///FILE or postgresql://...")
 
 

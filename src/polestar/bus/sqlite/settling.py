@@ -60,6 +60,20 @@ def in_progress(conn: sqlite3.Connection, rules: GroupRules, *, seq: int, token:
     )
 
 
+def _failed_attempt(
+    conn: sqlite3.Connection, rules: GroupRules, *, seq: int, token: str, at: float, reason: str
+) -> tuple[int, History] | None:
+    """The attempt that failed and its history with this failure added; None if the lease was lost."""
+    row = conn.execute(
+        "SELECT attempt, history FROM pending WHERE grp = ? AND seq = ? AND token = ?",
+        (rules.group, seq, token),
+    ).fetchone()
+    if row is None:
+        return None
+    attempt, raw_history = row
+    return attempt, [*load_history(raw_history), (attempt, at, reason)]
+
+
 def nack(
     conn: sqlite3.Connection,
     rules: GroupRules,
@@ -72,14 +86,10 @@ def nack(
 ) -> bool:
     """Failed: try again after ``delay``, or dead-letter when attempts are used up."""
     at = now()
-    row = conn.execute(
-        "SELECT attempt, history FROM pending WHERE grp = ? AND seq = ? AND token = ?",
-        (rules.group, seq, token),
-    ).fetchone()
-    if row is None:
+    failed = _failed_attempt(conn, rules, seq=seq, token=token, at=at, reason=reason)
+    if failed is None:
         return False
-    attempt, raw_history = row
-    history = [*load_history(raw_history), (attempt, at, reason)]
+    attempt, history = failed
     if attempt >= rules.max_attempts:
         reason = f"failed {attempt} attempt(s); last: {reason}"
         dead_letter(conn, rules, seq=seq, key=key, reason=reason, history=history, at=at)
@@ -96,14 +106,10 @@ def reject(
 ) -> bool:
     """Poison: dead-letter now, whatever attempts remain."""
     at = now()
-    row = conn.execute(
-        "SELECT attempt, history FROM pending WHERE grp = ? AND seq = ? AND token = ?",
-        (rules.group, seq, token),
-    ).fetchone()
-    if row is None:
+    failed = _failed_attempt(conn, rules, seq=seq, token=token, at=at, reason=reason)
+    if failed is None:
         return False
-    attempt, raw_history = row
-    history = [*load_history(raw_history), (attempt, at, reason)]
+    _, history = failed
     dead_letter(conn, rules, seq=seq, key=key, reason=f"rejected: {reason}", history=history, at=at)
     return True
 
