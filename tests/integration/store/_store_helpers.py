@@ -120,3 +120,11 @@ async def run_until_killed(child: Path, args: list[str]) -> None:
     out, err = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode == -signal.SIGKILL, err.decode()[-2000:]
     assert out.decode().split() == ["committed"]
+
+
+def pending_intents(store: SqlStore) -> list[str]:
+    """The keys of audit intents the store has promised and the log has not yet appended."""
+    from polestar.audit.intents import intents_table  # noqa: PLC0415 - only the intent tests need it
+
+    with store.engine.connect() as conn:
+        return [key for (key,) in conn.execute(select(intents_table().c.intent_key))]

@@ -14,6 +14,7 @@ import pytest
 from _store_helpers import cluster_store_url
 from store_crash_child import crash_config
 
+from polestar.api.audit_component import AuditComponent
 from polestar.bus.jetstream import JetStreamEngine
 from polestar.errors import BusError
 from polestar.store import PostgresStore, SqliteStore, SqlStore
@@ -68,3 +69,20 @@ async def crash_site(request, tmp_path, nats_url, unique) -> AsyncIterator[list[
         await cleaner.start()
         await cleaner.destroy()
     await cleaner.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def hub_config(request, tmp_path, nats_url, unique):
+    """A hub configuration for the audit-intent tests; the cluster's bus is never started by them."""
+    if request.param == "sqlite":
+        return crash_config(tmp_path, None, None, None)
+    return crash_config(tmp_path, cluster_store_url(request), nats_url, unique)
+
+
+@pytest.fixture
+async def audit(hub_config):
+    """The hub's audit component on ``hub_config``, started."""
+    component = AuditComponent(hub_config)
+    await component.start()
+    yield component
+    await component.close()

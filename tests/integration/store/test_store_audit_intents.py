@@ -8,34 +8,16 @@ commit and the append, started again.
 from pathlib import Path
 
 import pytest
-from _store_helpers import cluster_store_url, event, person, run_until_killed
-from sqlalchemy import select
+from _store_helpers import event, pending_intents, person, run_until_killed
 from store_crash_child import arrest, crash_config, until_the_store_runs
 
 from polestar.api import create_app
-from polestar.api.audit_component import AuditComponent, AuditNotRunning
+from polestar.api.audit_component import AuditNotRunning
 from polestar.api.store_audit import StoreAudit
 from polestar.audit import AuditQuery, Operation
-from polestar.audit.intents import intents_table
 from polestar.store import Outcome, open_store
 
 CHILD = Path(__file__).with_name("store_crash_child.py")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def config(request, tmp_path, nats_url, unique):
-    """A hub configuration; the cluster's bus is never started by these tests."""
-    if request.param == "sqlite":
-        return crash_config(tmp_path, None, None, None)
-    return crash_config(tmp_path, cluster_store_url(request), nats_url, unique)
-
-
-@pytest.fixture
-async def audit(config):
-    component = AuditComponent(config)
-    await component.start()
-    yield component
-    await component.close()
 
 
 async def _open(config, promises):
@@ -45,15 +27,10 @@ async def _open(config, promises):
 
 
 @pytest.fixture
-async def store(config, audit):
-    store = await _open(config, StoreAudit(audit))
+async def store(hub_config, audit):
+    store = await _open(hub_config, StoreAudit(audit))
     yield store
     await store.close()
-
-
-def _pending(store) -> list[str]:
-    with store.engine.connect() as conn:
-        return [key for (key,) in conn.execute(select(intents_table().c.intent_key))]
 
 
 async def _store_entries(audit_log):
@@ -70,38 +47,38 @@ async def test_a_store_write_is_logged_at_once_and_a_redelivered_event_adds_no_e
     assert [e.operation for e in entries] == [Operation.COLLECTION, Operation.ALTERATION]
     assert entries[1].record_ids == ["p-7", "event:evt-2"]
     assert entries[1].details["changed_fields"] == ["name"]
-    assert _pending(store) == []  # appended at once, not left for the drain
+    assert pending_intents(store) == []  # appended at once, not left for the drain
     await audit.log.drain_intents()
     assert len(await _store_entries(audit.log)) == 2
 
 
-async def test_a_store_write_that_rolls_back_leaves_no_intent_behind(config, audit):
+async def test_a_store_write_that_rolls_back_leaves_no_intent_behind(hub_config, audit):
     promises = StoreAudit(audit)
 
     def promise_then_fail(conn, envelope, result):
         promises.applied(conn, envelope, result)
         raise RuntimeError("the store's transaction failed after the intent was written")
 
-    store = await _open(config, promises)
+    store = await _open(hub_config, promises)
     store.apply_intent = promise_then_fail
     try:
         with pytest.raises(RuntimeError, match="after the intent"):
             await store.apply(event(person("p-7"), id="evt-1"))
         # Really one transaction (on SQLite too): the record and the intent went together.
         assert await store.get("p-7") is None
-        assert _pending(store) == []
+        assert pending_intents(store) == []
         assert (await audit.log.drain_intents()).appended == 0
         assert await _store_entries(audit.log) == []
     finally:
         await store.close()
 
 
-async def test_with_the_audit_log_down_a_store_write_is_refused_not_left_unlogged(config, audit, store):
+async def test_with_the_audit_log_down_a_store_write_is_refused_not_left_unlogged(hub_config, audit, store):
     await audit.close()  # enabled, but not running
     with pytest.raises(AuditNotRunning):
         await store.apply(event(person("p-7"), id="evt-1"))
     assert await store.get("p-7") is None
-    assert _pending(store) == []
+    assert pending_intents(store) == []
 
 
 async def test_an_append_that_fails_after_the_commit_is_left_to_the_drain_and_logged_once(store, audit):
@@ -116,11 +93,11 @@ async def test_an_append_that_fails_after_the_commit_is_left_to_the_drain_and_lo
         assert (await store.apply(event(person("p-7"), id="evt-1"))).outcome is Outcome.CREATED
     finally:
         log.append = real_append
-    assert _pending(store) == ["store:evt-1:p-7:collection"]
+    assert pending_intents(store) == ["store:evt-1:p-7:collection"]
     assert (await log.drain_intents()).appended == 1
     (entry,) = await _store_entries(log)
     assert entry.operation is Operation.COLLECTION
-    assert _pending(store) == []
+    assert pending_intents(store) == []
 
 
 async def test_merge_and_unmerge_are_combinations_logged_once_each(store, audit):
@@ -134,7 +111,7 @@ async def test_merge_and_unmerge_are_combinations_logged_once_each(store, audit)
         ("user:ds7", "unmerge"),
     ]
     assert all(f"merge:{merge.id}" in e.record_ids for e in combined)
-    assert _pending(store) == []
+    assert pending_intents(store) == []
 
 
 # --- a hub killed between the store's commit and the append ---------------------------------------
@@ -154,7 +131,7 @@ async def test_a_hub_killed_after_the_store_commits_logs_the_entry_once_when_it_
         assert collected.record_ids == ["p-crash", "event:evt-arrest-1"]
         assert collected.correlation_id == "custody-17"
         await until_the_store_runs(hub)
-        assert _pending(hub.store.store) == []
+        assert pending_intents(hub.store.store) == []
         assert (await hub.store.store.get("p-crash")) is not None
         # The event was never acknowledged: the bus hands it over again, and the store drops it.
         assert (await hub.store.writer.handle(arrest())).outcome is Outcome.DUPLICATE

@@ -7,34 +7,16 @@ and on PostgreSQL; and a whole hub SIGKILLed between the erasure's commit and it
 from pathlib import Path
 
 import pytest
-from _store_helpers import cluster_store_url, event, person, run_until_killed
-from sqlalchemy import select
+from _store_helpers import event, pending_intents, person, run_until_killed
 from store_crash_child import crash_config, until_the_store_runs
 
 from polestar.api import create_app
-from polestar.api.audit_component import AuditComponent
 from polestar.api.store_audit import StoreAudit
 from polestar.audit import AuditQuery, Operation, SubjectRef
-from polestar.audit.intents import intents_table
 from polestar.store import open_store
 
 CHILD = Path(__file__).with_name("erasure_crash_child.py")
 PNC = SubjectRef(type="PNC", value="2012/0052494Q")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def config(request, tmp_path, nats_url, unique):
-    if request.param == "sqlite":
-        return crash_config(tmp_path, None, None, None)
-    return crash_config(tmp_path, cluster_store_url(request), nats_url, unique)
-
-
-@pytest.fixture
-async def audit(config):
-    component = AuditComponent(config)
-    await component.start()
-    yield component
-    await component.close()
 
 
 async def _open(config, promises):
@@ -49,15 +31,10 @@ async def _open(config, promises):
 
 
 @pytest.fixture
-async def store(config, audit):
-    store = await _open(config, StoreAudit(audit))
+async def store(hub_config, audit):
+    store = await _open(hub_config, StoreAudit(audit))
     yield store
     await store.close()
-
-
-def _pending(store) -> list[str]:
-    with store.engine.connect() as conn:
-        return [key for (key,) in conn.execute(select(intents_table().c.intent_key))]
 
 
 def _okafor():
@@ -78,7 +55,7 @@ async def test_an_erasure_is_logged_with_ids_only_and_the_subject_reads_as_erase
     assert erasure.at == summary.erased_at
     assert erasure.record_ids == ["p-7"]
     assert "Okafor" not in erasure.model_dump_json()
-    assert _pending(store) == []
+    assert pending_intents(store) == []
     # The subject's keys went with the entry: the collection entry no longer says who it was about.
     (collected,) = await audit.log.find(AuditQuery(operation=Operation.COLLECTION))
     polestar_ref = next(s for s in collected.subjects if s.type == "POLESTAR")
@@ -89,21 +66,21 @@ async def test_an_erasure_is_logged_with_ids_only_and_the_subject_reads_as_erase
     assert (await audit.log.verify()).ok
 
 
-async def test_an_erasure_that_rolls_back_leaves_no_entry_and_the_data_in_place(config, audit):
+async def test_an_erasure_that_rolls_back_leaves_no_entry_and_the_data_in_place(hub_config, audit):
     promises = StoreAudit(audit)
 
     def promise_then_fail(conn, summary):
         promises.erased(conn, summary)
         raise RuntimeError("the erasure's transaction failed after the intent was written")
 
-    store = await _open(config, promises)
+    store = await _open(hub_config, promises)
     store.erasure_intent = promise_then_fail
     try:
         await store.apply(_okafor())
         with pytest.raises(RuntimeError, match="after the intent"):
             await store.erase_subject("p-7", actor="user:dpo1", reason="erasure")
         assert await store.get("p-7") is not None
-        assert _pending(store) == []
+        assert pending_intents(store) == []
         assert await _erasures(audit.log) == []
     finally:
         await store.close()
@@ -123,13 +100,13 @@ async def test_an_erasure_whose_entry_fails_after_the_commit_is_logged_by_the_ne
     finally:
         log.drain_intents = real_drain
     assert await store.get("p-7") is None
-    assert _pending(store) == [f"store:erase:p-7:{summary.erased_at.isoformat()}"]
+    assert pending_intents(store) == [f"store:erase:p-7:{summary.erased_at.isoformat()}"]
     assert await _erasures(log) == []
     assert (await log.drain_intents()).appended == 1
     assert [e.record_ids for e in await _erasures(log)] == [["p-7"]]
     assert await log.find(AuditQuery(subject=PNC)) != []  # PNC was a subject of its own: kept
     assert await log.find(AuditQuery(subject=SubjectRef(type="POLESTAR", value="p-7"))) == []
-    assert _pending(store) == []
+    assert pending_intents(store) == []
 
 
 async def test_what_is_promised_after_an_erasure_is_written_under_a_new_key(store, audit):
@@ -159,7 +136,7 @@ async def test_a_hub_killed_after_an_erasure_commits_logs_it_once_when_it_starts
         (collected,) = await hub.audit.log.find(AuditQuery(operation=Operation.COLLECTION))
         assert next(s for s in collected.subjects if s.type == "POLESTAR").erased
         await until_the_store_runs(hub)
-        assert _pending(hub.store.store) == []
+        assert pending_intents(hub.store.store) == []
         assert await hub.store.store.get("p-crash") is None
         await hub.audit.log.drain_intents()
         assert len(await _erasures(hub.audit.log)) == 1
