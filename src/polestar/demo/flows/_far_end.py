@@ -30,8 +30,13 @@ class FlowError(Exception):
 
 
 def client() -> httpx.AsyncClient:
-    """An HTTP client for simulators and the hub, with a bounded timeout on every call."""
-    return httpx.AsyncClient(timeout=REQUEST_TIMEOUT_SECONDS)
+    """An HTTP client for simulators and the hub, with a bounded timeout on every call.
+
+    Idle connections are dropped after 2 s, before uvicorn's 5 s keep-alive closes them at
+    the server: with both at 5 s a request can go out on a connection the server is just
+    closing, and fail with a bare ``ReadError``.
+    """
+    return httpx.AsyncClient(timeout=REQUEST_TIMEOUT_SECONDS, limits=httpx.Limits(keepalive_expiry=2.0))
 
 
 class FarEndFlow:
