@@ -77,6 +77,8 @@ class ResolutionBatch:
     entities: dict[str, StoredEntity | None] = field(default_factory=dict)
     written: dict[str, str] = field(default_factory=dict)
     """Each deferred review's id -> the id of the review that holds the pair (itself or one pending)."""
+    merges: int = 0
+    """Merges begun in the batch so far: a record read before one may have been folded since."""
 
     def queue(
         self, record_id: str, candidate_id: str, score: float, fields: tuple[dict[str, Any], ...], why: str

@@ -17,6 +17,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process
 
 from polestar.resolution.batch import current_batch
+from polestar.resolution.folding import fold
 from polestar.resolution.records import Outcome, Resolution
 from polestar.resolution.resolver import Resolver
 from polestar.search.place_index import PlaceIndex, location_keys_of, object_identifiers
@@ -44,11 +45,15 @@ class ObjectResolver:
         """
         if not refreshed:
             await self.places.refresh([record_id])
+        read_at = self.people.merges_so_far()
         entity = await self.people.current(record_id)
         if entity is None or entity.kind not in {"vehicle", "location"}:
             return Resolution(record_id, Outcome.NEW, reason="not a vehicle or location the store holds")
         if entity.id != record_id:
             return Resolution(record_id, Outcome.MERGED, entity.id, reason="already merged")
+        return await self.people.unless_folded(entity, await self._decide_for(entity), read_at)
+
+    async def _decide_for(self, entity: StoredEntity) -> Resolution:
         own = {entity.id, *entity.merged_ids}
         mine = object_identifiers(entity.kind, entity.document)
         strong = "VIN" if entity.kind == "vehicle" else "UPRN"
@@ -73,7 +78,8 @@ class ObjectResolver:
             other = await self.people.current(holder_id)
             if other is not None and other.id not in own:
                 found.setdefault(other.id, other)
-        return list(found.values())
+        # Eldest first: records of one car arriving together then all fold onto the one held.
+        return sorted(found.values(), key=lambda o: (o.created_at, o.id))
 
     async def _at_postcode(self, postcode: str) -> list[tuple[str, str]]:
         batch = current_batch.get()
@@ -122,18 +128,39 @@ class ObjectResolver:
         )
         if certain and not await self.people.unmerged_before(entity.id, other):
             reason = f"entity resolution: {why}"
+            mine = object_identifiers(entity.kind, entity.document)
             self.people.merging()
-            survivor, merged = await self.people.elder_first(other.id, entity.id)
             try:
-                merge = await self.store.merge(
-                    survivor, merged, actor=self.people.policy.actor, reason=reason
+                folded = await fold(
+                    self.store,
+                    entity.id,
+                    other.id,
+                    actor=self.people.policy.actor,
+                    reason=reason,
+                    agrees=lambda survivor: _same_where_both_known(
+                        mine, object_identifiers(survivor.kind, survivor.document)
+                    ),
                 )
             finally:
                 self.people.merging()
-            return Resolution(
-                entity.id, Outcome.MERGED, survivor, score, reason, merge_id=merge.id, fields=fields
-            )
-        reason = why if not certain else f"{why}, but unmerged by a person before"
+            if folded is not None:
+                return Resolution(
+                    entity.id,
+                    Outcome.MERGED,
+                    folded.survivor_id,
+                    score,
+                    reason,
+                    merge_id=folded.merge_id,
+                    fields=fields,
+                )
+            reason = f"{why}, but merged meanwhile with a record that differs"
+        else:
+            reason = why if not certain else f"{why}, but unmerged by a person before"
         return await self.people.queue(
             entity.id, other.id, score if score is not None else float("inf"), fields, reason
         )
+
+
+def _same_where_both_known(mine: dict[str, str], theirs: dict[str, str]) -> bool:
+    # A VIN or UPRN that differs is a different car or place, whatever else agrees.
+    return all(mine[k] == theirs[k] for k in ("VIN", "UPRN") if k in mine and k in theirs)

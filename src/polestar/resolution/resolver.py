@@ -1,36 +1,42 @@
 """``Resolver``: is an incoming person someone the store already holds?
 
 1. **Deterministic**: a strong identifier (PNC ID, CRO number, driving licence,
-   as the model canonicalised and check-validated them) held by another record
-   merges the two, unless they disagree on another strong identifier (then a
-   person reviews it).
+   as the model canonicalised and check-validated them) held by other records
+   merges them all with it, eldest first, except those that disagree on another
+   strong identifier (a person reviews one of those if nothing merged).
 2. **Probabilistic**: the record's name, date of birth and gender are scored
-   against the search index's candidates with the Fellegi-Sunter model; the best
-   candidate is merged at ``merge_at`` bits, queued for review at ``review_at``,
-   else the record is new. Two records holding different values of one strong
+   against the search index's candidates with the Fellegi-Sunter model; if the
+   best candidate reaches ``merge_at`` bits the record is merged (with the
+   eldest candidate that does), else it is queued for review at ``review_at``,
+   else it is new. Two records holding different values of one strong
    identifier are never merged by score.
+
+Records of one person resolved at the same time (a batch's records, or two
+batches) each find the others; merges are folds of groups (``folding.py``), so
+they all end on one survivor, the record held longest, and none is refused.
 
 A person's decision overrides the matcher: a pair once unmerged is never merged
 again automatically. Merges go through the store's ``merge`` (reversible,
-recorded with who and why); ``store.unmerge`` undoes them.
+recorded with who and why); ``store.unmerge`` undoes them. The review queue is
+``review_queue.py``; a batch's shared reads and review writes are ``batch.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, select
 
-from polestar.model.timeutil import utcnow
 from polestar.resolution.batch import ResolutionBatch, current_batch
 from polestar.resolution.config import ResolutionPolicy
-from polestar.resolution.errors import ResolutionError, ReviewDecided, ReviewNotFound
-from polestar.resolution.records import Outcome, Resolution, Review, ReviewStatus
-from polestar.resolution.tables import metadata, reviews
+from polestar.resolution.errors import ResolutionError
+from polestar.resolution.folding import Folded, elder, fold
+from polestar.resolution.records import Outcome, Resolution
+from polestar.resolution.review_queue import ReviewQueue
+from polestar.resolution.tables import metadata
 from polestar.search import SearchIndex
 from polestar.search.keys import keys_from_document
 from polestar.search.people import load
@@ -38,14 +44,13 @@ from polestar.search.query import PersonMatch
 from polestar.search.weights import query_of
 from polestar.store import SqlStore, StoredEntity
 from polestar.store.reads import get_entity
-from polestar.store.records import SubjectRow
 from polestar.store.tables import entities
 
-T = TypeVar("T")
 
-
-class Resolver:
+class Resolver(ReviewQueue):
     """Entity resolution for people, over a store and its search index; also the ``resolution`` hook.
+
+    The review queue and the erasure hook are ``ReviewQueue``'s (``review_queue.py``).
 
     Args:
         store: where records live and merges are made.
@@ -53,21 +58,12 @@ class Resolver:
         policy: thresholds and strong identifier types.
     """
 
-    name = "resolution"
-
     def __init__(
         self, store: SqlStore, index: SearchIndex, *, policy: ResolutionPolicy | None = None
     ) -> None:
-        self.store = store
+        super().__init__(store)
         self.index = index
         self.policy = policy or ResolutionPolicy()
-
-    async def _run(self, work: Callable[[Connection], T], *, write: bool = False) -> T:
-        def in_thread() -> T:
-            with self.store.transaction(write=write) as conn:
-                return work(conn)
-
-        return await asyncio.to_thread(in_thread)
 
     async def start(self) -> None:
         """Create the review table if it is missing."""
@@ -106,6 +102,7 @@ class Resolver:
         batch = current_batch.get()
         if batch is not None:
             batch.entities.clear()
+            batch.merges += 1
 
     # --- resolving -------------------------------------------------------------------------------
 
@@ -118,6 +115,7 @@ class Resolver:
         """
         if not refreshed:
             await self.refresh_keys(record_id)
+        read_at = self.merges_so_far()
         entity = await self.current(record_id)
         if entity is None or entity.kind != "person":
             raise ResolutionError(f"{record_id} is not a person the store holds")
@@ -129,28 +127,77 @@ class Resolver:
             decided = await self._deterministic(entity, own, strong)
             if decided is not None:
                 return decided
-        return await self._probabilistic(entity, own, strong)
+        return await self.unless_folded(entity, await self._probabilistic(entity, own, strong), read_at)
+
+    async def unless_folded(self, entity: StoredEntity, decided: Resolution, read_at: int) -> Resolution:
+        """``decided``, unless it is new and a resolution alongside folded the record meanwhile.
+
+        Two records of one person resolved in one batch: the one that survives may have
+        found nothing left to merge (the other folded it first). It is merged, not new.
+        ``read_at`` is ``merges_so_far()`` when ``entity`` was read: the record is read
+        again only if the batch has begun a merge since.
+        """
+        if decided.outcome is not Outcome.NEW or self.merges_so_far() == read_at:
+            return decided
+        now = await self.store.get(entity.id)
+        if now is None:
+            return decided
+        if now.id != entity.id:
+            return Resolution(entity.id, Outcome.MERGED, now.id, reason="merged meanwhile, alongside")
+        if set(now.merged_ids) - set(entity.merged_ids):
+            return Resolution(entity.id, Outcome.MERGED, now.id, reason="others merged into it meanwhile")
+        return decided
+
+    @staticmethod
+    def merges_so_far() -> int:
+        """Merges begun in the open batch (0 outside one): ``unless_folded``'s ``read_at``."""
+        batch = current_batch.get()
+        return 0 if batch is None else batch.merges
 
     async def _deterministic(
         self, entity: StoredEntity, own: set[str], strong: dict[str, str]
     ) -> Resolution | None:
+        """Fold every holder of the record's strong identifiers that does not disagree on another.
+
+        Holders of one PNC ID (or CRO...) are one person, so all are folded, eldest first: the
+        record and any other new holder then fold straight onto the eldest, whichever of the
+        records arriving together resolves first. A holder that disagrees (or was unmerged by
+        a person) goes to review when no holder could be folded.
+        """
         holders = await self.index.holders(strong.items())
+        others: dict[str, StoredEntity] = {}
         for holder in sorted(holders - own):
             other = await self.current(holder)
-            if other is None or other.id in own:
-                continue
-            shared = sorted(
-                t
-                for t, v in _strong(other.document, self.policy.strong_identifiers).items()
-                if strong.get(t) == v
-            )
-            conflict = _conflicts(strong, _strong(other.document, self.policy.strong_identifiers))
+            if other is not None and other.id not in own:
+                others.setdefault(other.id, other)
+        agreeing: list[StoredEntity] = []
+        doubt: tuple[StoredEntity, str] | None = None
+        for other in others.values():
+            theirs = _strong(other.document, self.policy.strong_identifiers)
+            conflict = _conflicts(strong, theirs)
             if conflict or await self.unmerged_before(entity.id, other):
-                why = f"same {', '.join(shared)} but different {', '.join(conflict)}" if conflict else ""
-                return await self.queue(
-                    entity.id, other.id, float("inf"), (), why or "unmerged by a person before"
-                )
-            return await self._merge(entity.id, other.id, None, (), f"same {', '.join(shared)}")
+                shared = ", ".join(sorted(t for t, v in theirs.items() if strong.get(t) == v))
+                why = f"same {shared} but different {', '.join(conflict)}" if conflict else ""
+                doubt = doubt or (other, why or "unmerged by a person before")
+            else:
+                agreeing.append(other)
+        survivor: str | None = None
+        first: tuple[str, str | None] | None = None  # why, and the first merge made
+        for other in sorted(agreeing, key=lambda o: (o.created_at, o.id)):
+            theirs = _strong(other.document, self.policy.strong_identifiers)
+            why = f"same {', '.join(sorted(t for t, v in theirs.items() if strong.get(t) == v))}"
+            folded = await self._fold(entity.id, other.id, why, strong)
+            if folded is None:
+                doubt = doubt or (other, f"{why}, but merged meanwhile with a record that differs")
+                continue
+            survivor = folded.survivor_id
+            if first is None or first[1] is None:
+                first = (why, folded.merge_id)
+        if survivor is not None and first is not None:
+            reason = f"entity resolution: {first[0]}"
+            return Resolution(entity.id, Outcome.MERGED, survivor, None, reason, merge_id=first[1])
+        if doubt is not None:
+            return await self.queue(entity.id, doubt[0].id, float("inf"), (), doubt[1])
         return None
 
     async def _probabilistic(self, entity: StoredEntity, own: set[str], strong: dict[str, str]) -> Resolution:
@@ -165,25 +212,41 @@ class Resolver:
         matches = await self._run(candidates)
         if matches is None:
             return Resolution(entity.id, Outcome.NEW, reason="no name to compare")
+        # The best candidate decides between merge and review, as ever; when it merges, the
+        # eldest of the candidates that would merge is the one folded with: records of one
+        # person arriving together then all fold onto the person already held, not onto
+        # whichever of them each found best (which could leave the held one apart).
+        merging: list[tuple[StoredEntity, PersonMatch]] = []
         for match in matches:
             if match.person_id in own:
                 continue
-            if match.score < self.policy.review_at:
-                break  # best first: no later candidate reaches review either
+            if match.score < (self.policy.merge_at if merging else self.policy.review_at):
+                break  # best first: no later candidate reaches review (or merge) either
             other = await self.current(match.person_id)
             if other is None or other.id in own:
                 continue
-            fields = tuple(
-                {"field": f.field, "level": f.level, "weight": round(f.weight, 3)} for f in match.fields
-            )
             if _conflicts(strong, _strong(other.document, self.policy.strong_identifiers)):
                 continue  # a different PNC ID (or CRO...) is a different person, whatever the name
             if match.score >= self.policy.merge_at and not await self.unmerged_before(entity.id, other):
-                return await self._merge(
-                    entity.id, other.id, match.score, fields, "matched by name and date of birth"
-                )
-            return await self.queue(entity.id, other.id, match.score, fields, "possible match")
-        return Resolution(entity.id, Outcome.NEW, reason="no candidate above the review threshold")
+                merging.append((other, match))
+            elif not merging:
+                return await self.queue(entity.id, other.id, match.score, _fields(match), "possible match")
+        if not merging:
+            return Resolution(entity.id, Outcome.NEW, reason="no candidate above the review threshold")
+        other, match = min(merging, key=lambda found: (found[0].created_at, found[0].id))
+        folded = await self._fold(entity.id, other.id, _BY_NAME, strong, score=match.score)
+        if folded is None:  # merged meanwhile with a record of a different PNC ID (or CRO...)
+            return await self.queue(entity.id, other.id, match.score, _fields(match), "possible match")
+        reason = f"entity resolution: {_BY_NAME} (score {match.score:.1f} bits)"
+        return Resolution(
+            entity.id,
+            Outcome.MERGED,
+            folded.survivor_id,
+            match.score,
+            reason,
+            merge_id=folded.merge_id,
+            fields=_fields(match),
+        )
 
     async def refresh_keys(self, record_id: str) -> None:
         """Re-read one record's search keys in one write transaction (a record gone loses them).
@@ -205,17 +268,12 @@ class Resolver:
             await self.index.erase([record_id])
 
     async def elder_first(self, one: str, other: str) -> tuple[str, str]:
-        """(survivor, merged): the record the store has held longest survives, whichever arrived last.
-
-        Two records of one person arriving together are resolved in parallel, each finding
-        the other; the rule makes both reach the same merge, whichever runs first.
-        """
+        """(survivor, merged) of two records as they are now: see ``folding.elder``."""
         first, second = await self.current(one), await self.current(other)
         if first is None or second is None:
             return one, other
-        if (second.created_at, second.id) < (first.created_at, first.id):
-            return other, one
-        return one, other
+        survivor, merged = elder(first, second)
+        return survivor.id, merged.id
 
     async def unmerged_before(self, record_id: str, other: StoredEntity) -> bool:
         """True if a person undid a merge of ``record_id`` with ``other`` (or a record merged into it)."""
@@ -225,156 +283,27 @@ class Resolver:
                 return True
         return False
 
-    async def _merge(
-        self,
-        record_id: str,
-        survivor_id: str,
-        score: float | None,
-        fields: tuple[dict[str, Any], ...],
-        why: str,
-    ) -> Resolution:
+    async def _fold(
+        self, record_id: str, other_id: str, why: str, strong: dict[str, str], *, score: float | None = None
+    ) -> Folded | None:
+        """``folding.fold`` the record's group with ``other_id``'s; None if that group now disagrees."""
         reason = f"entity resolution: {why}" + (f" (score {score:.1f} bits)" if score is not None else "")
+        kinds = self.policy.strong_identifiers
         self.merging()
-        survivor_id, merged_id = await self.elder_first(survivor_id, record_id)
         try:
-            merge = await self.store.merge(survivor_id, merged_id, actor=self.policy.actor, reason=reason)
+            return await fold(
+                self.store,
+                record_id,
+                other_id,
+                actor=self.policy.actor,
+                reason=reason,
+                agrees=lambda survivor: not _conflicts(strong, _strong(survivor.document, kinds)),
+            )
         finally:
             self.merging()
-        return Resolution(
-            record_id, Outcome.MERGED, survivor_id, score, reason, merge_id=merge.id, fields=fields
-        )
 
-    async def queue(
-        self, record_id: str, candidate_id: str, score: float, fields: tuple[dict[str, Any], ...], why: str
-    ) -> Resolution:
-        """Put the pair in the review queue for a person to decide (once: a pending pair is not repeated)."""
-        stored = min(score, 1e6)
-        batch = current_batch.get()
-        if batch is not None:
-            review_id = batch.queue(record_id, candidate_id, stored, fields, why)
-            return Resolution(
-                record_id, Outcome.REVIEW, candidate_id, score, why, review_id=review_id, fields=fields
-            )
 
-        def work(conn: Connection) -> str:
-            existing = conn.execute(
-                select(reviews.c.id).where(
-                    reviews.c.record_id == record_id,
-                    reviews.c.candidate_id == candidate_id,
-                    reviews.c.status == ReviewStatus.PENDING.value,
-                )
-            ).scalar()
-            if existing is not None:
-                return str(existing)
-            review_id = str(uuid.uuid4())
-            conn.execute(
-                reviews.insert().values(
-                    id=review_id,
-                    record_id=record_id,
-                    candidate_id=candidate_id,
-                    score=stored,
-                    fields=list(fields),
-                    status=ReviewStatus.PENDING.value,
-                    created_at=utcnow(),
-                    reason=why,
-                )
-            )
-            return review_id
-
-        review_id = await self._run(work, write=True)  # the pending check and the insert, together
-        return Resolution(
-            record_id, Outcome.REVIEW, candidate_id, score, why, review_id=review_id, fields=fields
-        )
-
-    # --- the review queue ------------------------------------------------------------------------
-
-    async def reviews(
-        self, status: ReviewStatus | None = ReviewStatus.PENDING, limit: int = 100
-    ) -> list[Review]:
-        """Reviews, highest score first (pending ones by default)."""
-
-        def work(conn: Connection) -> list[Review]:
-            statement = select(reviews).order_by(reviews.c.score.desc(), reviews.c.created_at).limit(limit)
-            if status is not None:
-                statement = statement.where(reviews.c.status == status.value)
-            return [_review(row) for row in conn.execute(statement)]
-
-        return await self._run(work)
-
-    async def decide(self, review_id: str, *, same: bool, actor: str, reason: str) -> Review:
-        """A person's decision: ``same`` merges the pair (reversibly), else the review is rejected."""
-        found = await self._run(
-            lambda conn: conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
-        )
-        if found is None:
-            raise ReviewNotFound(review_id)
-        review = _review(found)
-        if review.status is not ReviewStatus.PENDING:
-            raise ReviewDecided(f"review {review_id} was already {review.status.value}")
-        merge_id = None
-        if same:
-            survivor, other = (
-                await self.store.get(review.candidate_id),
-                await self.store.get(review.record_id),
-            )
-            if survivor is None or other is None:
-                raise ReviewNotFound(f"review {review_id}: a record has gone")
-            if survivor.id != other.id:
-                merge = await self.store.merge(survivor.id, other.id, actor=actor, reason=reason)
-                merge_id = merge.id
-        values = {
-            "status": (ReviewStatus.MERGED if same else ReviewStatus.REJECTED).value,
-            "decided_by": actor,
-            "decided_at": utcnow(),
-            "reason": reason,
-            "merge_id": merge_id,
-        }
-        pending = reviews.c.status == ReviewStatus.PENDING.value
-        claimed = await self._run(
-            lambda conn: (
-                conn.execute(
-                    update(reviews).where(reviews.c.id == review_id, pending).values(**values)
-                ).rowcount
-            ),
-            write=True,
-        )
-        if not claimed:  # a decision made at the same moment got there first
-            raise ReviewDecided(f"review {review_id} was decided by someone else meanwhile")
-        return await self._get(review_id)
-
-    async def _get(self, review_id: str) -> Review:
-        row = await self._run(
-            lambda conn: conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
-        )
-        if row is None:
-            raise ReviewNotFound(review_id)
-        return _review(row)
-
-    # --- the erasure hook ------------------------------------------------------------------------
-
-    async def locate(self, record_ids: Sequence[str]) -> list[SubjectRow]:
-        """Reviews naming any of ``record_ids``."""
-        ids = list(record_ids)
-
-        def work(conn: Connection) -> list[SubjectRow]:
-            rows = conn.execute(
-                select(reviews.c.id).where(reviews.c.record_id.in_(ids) | reviews.c.candidate_id.in_(ids))
-            ).scalars()
-            return [SubjectRow(self.name, reviews.name, str(r)) for r in rows]
-
-        return await self._run(work)
-
-    async def erase(self, record_ids: Sequence[str]) -> int:
-        """Delete reviews naming any of ``record_ids``; idempotent."""
-        ids = list(record_ids)
-
-        def work(conn: Connection) -> int:
-            gone = conn.execute(
-                delete(reviews).where(reviews.c.record_id.in_(ids) | reviews.c.candidate_id.in_(ids))
-            )
-            return int(gone.rowcount or 0)
-
-        return await self._run(work, write=True)
+_BY_NAME = "matched by name and date of birth"
 
 
 def _strong(document: dict[str, Any], kinds: Sequence[str]) -> dict[str, str]:
@@ -389,17 +318,5 @@ def _conflicts(mine: dict[str, str], theirs: dict[str, str]) -> list[str]:
     return sorted(t for t in mine.keys() & theirs.keys() if mine[t] != theirs[t])
 
 
-def _review(row: Any) -> Review:
-    return Review(
-        id=row.id,
-        record_id=row.record_id,
-        candidate_id=row.candidate_id,
-        score=row.score,
-        fields=tuple(row.fields or ()),
-        status=ReviewStatus(row.status),
-        created_at=row.created_at,
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-        reason=row.reason,
-        merge_id=row.merge_id,
-    )
+def _fields(match: PersonMatch) -> tuple[dict[str, Any], ...]:
+    return tuple({"field": f.field, "level": f.level, "weight": round(f.weight, 3)} for f in match.fields)

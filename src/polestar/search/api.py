@@ -296,7 +296,7 @@ def create_search_router(
             purpose,
             "prefill",
             request,
-            run=lambda s: prefill(s.store, s.index, request),
+            run=lambda s: prefill(s.store, s.index, request, visible=_visible_to(who, s)),
             ids=lambda r: r.record_ids(),
             screen=lambda v, s, r: screen_prefill(v, s.store, r),
         )

@@ -11,18 +11,20 @@ officer can attach those too without typing them.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection
 
 from polestar.model.codes import EntityType
 from polestar.model.common import EntityRef
-from polestar.search.index import SearchIndex
+from polestar.search.index import Screen, SearchIndex
 from polestar.search.links import LinkedRecord, describe, linked_records
-from polestar.search.locations import LocationQuery, search_locations
+from polestar.search.locations import LocationMatch, LocationQuery, search_locations
 from polestar.search.query import Band, PersonQuery
 from polestar.search.scoring import FieldMatch
-from polestar.search.vehicles import VehicleQuery, search_vehicles
+from polestar.search.vehicles import VehicleMatch, VehicleQuery, search_vehicles
 from polestar.store import SqlStore
 
 MAX_TYPED = 20
@@ -100,30 +102,39 @@ class PrefillResponse(BaseModel):
 _LINKED_KINDS = {"person": ("location", "vehicle"), "vehicle": ("person",), "location": ("person",)}
 
 
-async def prefill(store: SqlStore, index: SearchIndex, request: PrefillRequest) -> PrefillResponse:
-    """The known records for everything typed on ``request``."""
+async def prefill(
+    store: SqlStore, index: SearchIndex, request: PrefillRequest, *, visible: Screen | None = None
+) -> PrefillResponse:
+    """The known records for everything typed on ``request``.
+
+    With ``visible`` (which records the caller may see), each search leaves out hidden
+    records *before* taking its ``SUGGESTIONS``, as the search routes do, so a caller is
+    offered as many records as it may see; the route still screens the response
+    (``screen_prefill``: documents redacted, links screened).
+    """
     people = []
     for typed in request.people:
-        matches = await index.search(typed.model_copy(update={"limit": min(typed.limit, SUGGESTIONS)}))
+        query = typed.model_copy(update={"limit": min(typed.limit, SUGGESTIONS)})
+        matches = await index.search(query, visible=visible)
         found = [await _suggest(store, "person", m.person_id, m.band, m.score, m.fields) for m in matches]
         people.append(TypedPerson(typed=typed, suggestions=[s for s in found if s is not None]))
     vehicles = []
     for wanted in request.vehicles:
-        query = wanted.model_copy(update={"limit": min(wanted.limit, SUGGESTIONS)})
-        found_vehicles = await _blocking(store, lambda conn, q=query: search_vehicles(conn, q))
-        exact = bool(query.registration) and not any(c in query.pattern_text for c in "?*")
+        asked_vehicle = wanted.model_copy(update={"limit": min(wanted.limit, SUGGESTIONS)})
+        found_vehicles = await _search(store, asked_vehicle, search_vehicles, _vehicle_id, visible)
+        exact = bool(asked_vehicle.registration) and not any(c in asked_vehicle.pattern_text for c in "?*")
         suggestions = []
         for v in found_vehicles:
             why = tuple(FieldMatch(f, "same", 0.0, f"{f} as typed") for f in v.matched)
-            band = Band.STRONG if exact or not query.registration else Band.POSSIBLE
+            band = Band.STRONG if exact or not asked_vehicle.registration else Band.POSSIBLE
             suggestion = await _suggest(store, "vehicle", v.vehicle_id, band, None, why)
             if suggestion is not None:
                 suggestions.append(suggestion)
         vehicles.append(TypedVehicle(typed=wanted, suggestions=suggestions))
     places = []
     for place in request.places:
-        asked = place.model_copy(update={"limit": min(place.limit, SUGGESTIONS)})
-        found_places = await _blocking(store, lambda conn, q=asked: search_locations(conn, q))
+        asked_place = place.model_copy(update={"limit": min(place.limit, SUGGESTIONS)})
+        found_places = await _search(store, asked_place, search_locations, _place_id, visible)
         suggestions = []
         for p in found_places:
             suggestion = await _suggest(store, "location", p.location_id, p.band, p.score, p.fields)
@@ -131,6 +142,45 @@ async def prefill(store: SqlStore, index: SearchIndex, request: PrefillRequest) 
                 suggestions.append(suggestion)
         places.append(TypedPlace(typed=place, suggestions=suggestions))
     return PrefillResponse(people=people, vehicles=vehicles, places=places)
+
+
+Q = TypeVar("Q", VehicleQuery, LocationQuery)
+M = TypeVar("M", VehicleMatch, LocationMatch)
+
+
+async def _search(
+    store: SqlStore,
+    query: Q,
+    search: Callable[[Connection, Q], list[M]],
+    id_of: Callable[[M], str],
+    visible: Screen | None,
+) -> list[M]:
+    """``search`` for ``query.limit`` results; with ``visible``, that many the caller may see."""
+
+    async def fetch(limit: int) -> list[M]:
+        asked = query.model_copy(update={"limit": limit})
+        found: list[M] = await _blocking(store, lambda conn: search(conn, asked))
+        return found
+
+    if visible is None:
+        return await fetch(query.limit)
+
+    async def shown(found: list[M]) -> list[M]:
+        seen = await visible([id_of(m) for m in found])
+        return [m for m in found if id_of(m) in seen]
+
+    # Imported here: screening imports this module (it screens the response).
+    from polestar.search.screening import until_shown  # noqa: PLC0415
+
+    return await until_shown(query.limit, fetch, shown)
+
+
+def _vehicle_id(match: VehicleMatch) -> str:
+    return match.vehicle_id
+
+
+def _place_id(match: LocationMatch) -> str:
+    return match.location_id
 
 
 async def _suggest(  # noqa: PLR0917 - the parts of one search result, in the order they read
