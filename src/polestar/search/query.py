@@ -15,10 +15,16 @@ from polestar.search.scoring import FieldMatch
 
 
 class Band(StrEnum):
-    """How confident a result is; only ``strong`` and ``possible`` are shown by default."""
+    """How confident a result is.
+
+    ``strong`` and ``possible`` are shown by default. ``weak`` (people) is shown
+    only as a search's clear best: nothing scored "possible" and it scored well
+    above every other record. ``below`` is shown only when asked for.
+    """
 
     STRONG = "strong"
     POSSIBLE = "possible"
+    WEAK = "weak"
     BELOW = "below"
 
 

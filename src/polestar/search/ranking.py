@@ -32,12 +32,26 @@ from polestar.search.scoring import (
 )
 
 T = TypeVar("T")
+WEAK_WHY = (
+    "below 'possible': shown unasked only as the clear best, when nothing scored 'possible' and "
+    "no other record scored near it"
+)
+"""The explanation a weak result carries (field ``band``, weight 0)."""
 Part = tuple[str, str, float, str]
 """One field's contribution: (field, level, weight in bits, why)."""
 
 
 class Thresholds(BaseModel):
-    """Where the bands start, in bits of Fellegi-Sunter weight, and how far below the best to show."""
+    """Where the bands start, in bits of Fellegi-Sunter weight, and how far below the best to show.
+
+    Strong and possible results are shown. A *weak* one (from ``weak`` up to
+    ``possible``) is shown only when it is the query's clear best: nothing scored
+    "possible", no other record came within ``clear`` bits of it, and the query
+    gave two things to agree on (both names, or a name and a date of birth). One
+    result at most, marked as weak: a record whose date of birth was mis-stated
+    or whose other name was replaced is found, and a name shared by several
+    records still shows nothing.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -47,6 +61,14 @@ class Thresholds(BaseModel):
         default=8.0,
         description="A result this many bits below the best one is not shown, whatever its band.",
     )
+    weak: float = Field(
+        default=7.0,
+        description="Score from which a result below 'possible' is weak: shown when it is the clear best.",
+    )
+    clear: float = Field(
+        default=3.0,
+        description="How many bits a weak result must score above every other record to be shown.",
+    )
 
     def band(self, value: float) -> Band:
         """The band a score falls in."""
@@ -54,7 +76,31 @@ class Thresholds(BaseModel):
             return Band.STRONG
         if value >= self.possible:
             return Band.POSSIBLE
+        if value >= self.weak:
+            return Band.WEAK
         return Band.BELOW
+
+    def read_floor(self, query: PersonQuery) -> float:
+        """The least a record must be able to score to change what ``query`` shows.
+
+        "possible", or, when a weak result may be shown, ``clear`` bits below
+        ``weak``: a record scoring that much could stand in a weak one's way.
+        Score bounds (``bounds.ScoreBounds``) leave records that cannot reach it
+        in the database.
+        """
+        if not weak_applies(query) or self.weak >= self.possible:
+            return self.possible
+        return min(self.possible, self.weak - self.clear)
+
+
+def weak_applies(query: PersonQuery) -> bool:
+    """True if a weak result may be shown for ``query``: both names, or a name and a date of birth.
+
+    One name alone is shared by everyone who holds it; standing clear on it
+    says only that the index holds few of them.
+    """
+    named = bool(query.given) + bool(query.family)
+    return named == 2 or (named == 1 and query.date_of_birth is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +335,8 @@ class QueryScorer:
     ) -> PersonMatch:
         """The candidate as a result, with each field's part (``person_id`` overrides, for merges)."""
         total, parts, name, swapped = self.parts(candidate)
+        if band is Band.WEAK:
+            parts.append(("band", "weak", 0.0, WEAK_WHY))
         return PersonMatch(
             person_id=person_id or candidate.person_id,
             score=round(total, 3),
@@ -322,13 +370,23 @@ def ordered(
 ) -> list[tuple[float, str, T]]:
     """(score, record id, anything) best first, ties by id, cut to those shown unless ``include_below``.
 
-    Shown: band at least possible, and no more than ``gap`` bits below the best.
+    Shown: band at least possible, and no more than ``gap`` bits below the best;
+    failing any, the best alone if it is weak and clear of the next by ``clear``
+    bits (``Thresholds``). ``scored`` must hold every record that can reach
+    ``thresholds.read_floor(query)``.
     """
     ranked = sorted(scored, key=lambda s: (-s[0], s[1]))
     if not ranked or query.include_below:
         return ranked
     floor = max(thresholds.possible, ranked[0][0] - thresholds.gap)
-    return [s for s in ranked if s[0] >= floor]
+    shown = [s for s in ranked if s[0] >= floor]
+    if shown or not weak_applies(query):
+        return shown
+    best = ranked[0][0]
+    runner_up = ranked[1][0] if len(ranked) > 1 else -math.inf
+    if best >= thresholds.weak and best - runner_up >= thresholds.clear:
+        return ranked[:1]
+    return []
 
 
 def rank(
