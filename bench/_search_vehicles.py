@@ -15,7 +15,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from polestar.search.vehicle_keys import metadata, vehicle_keys, vehicle_row
+from polestar.search.vehicle_keys import (
+    TRIGRAM_INDEX,
+    create_trigram_index,
+    metadata,
+    vehicle_keys,
+    vehicle_row,
+)
 from polestar.search.vehicles import VehicleQuery, search_vehicles
 from polestar.sims.synthetic import Vehicle, World
 
@@ -63,6 +69,7 @@ def load_vehicles(engine: Engine, world: World, page_cache: str) -> float:
         with conn.begin():
             for ix in indexes:
                 ix.drop(conn)
+            conn.execute(text(f"DROP INDEX IF EXISTS {TRIGRAM_INDEX}"))  # PostgreSQL's, made by create_all
         batch = 10_000
         for start in range(0, len(world.vehicles), batch):
             rows = [
@@ -74,6 +81,8 @@ def load_vehicles(engine: Engine, world: World, page_cache: str) -> float:
         for ix in indexes:
             with conn.begin():
                 ix.create(conn)
+        with conn.begin():
+            create_trigram_index(conn)  # PostgreSQL only
         conn.commit()
         if engine.dialect.name == "postgresql":  # as for the person keys; the hub's SQLite is not analysed
             conn.execute(text(f"ANALYZE {vehicle_keys.name}"))

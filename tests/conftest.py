@@ -7,6 +7,7 @@ unless ``POLESTAR_REQUIRE_SERVICES=1`` (as in CI), where that is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -81,10 +82,28 @@ def postgres_url() -> str:
     return SERVICE_URLS["postgres"]
 
 
+_EXTENSIONS_READY: set[str] = set()
+
+
+def _extensions(postgres_url: str) -> None:
+    """Install ``pg_trgm`` in ``public`` once, as a force's DBA would before the hub first starts.
+
+    Otherwise the first tests to create vehicle keys at the same moment race to
+    install it (one is refused), and the loser's table goes without its trigram index.
+    """
+    if postgres_url in _EXTENSIONS_READY:
+        return
+    raced = psycopg.errors.UniqueViolation  # another worker installed it at the same moment
+    with psycopg.connect(postgres_url, autocommit=True) as conn, contextlib.suppress(raced):
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
+    _EXTENSIONS_READY.add(postgres_url)
+
+
 @pytest.fixture
 def postgres_schema(postgres_url: str, unique: str) -> Iterator[str]:
     """A PostgreSQL schema of this test's own, dropped afterwards."""
 
+    _extensions(postgres_url)
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{unique}"')
     try:

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, delete, inspect, select
 from polestar.search.bounds import ScoreBounds
 from polestar.search.keys import PersonKeys, keys_from_document
 from polestar.search.people import candidate_of, candidate_rows, load
-from polestar.search.query import Band, PersonMatch, PersonQuery
+from polestar.search.query import PersonMatch, PersonQuery
 from polestar.search.ranking import Candidate, QueryScorer, Thresholds, ordered
 from polestar.search.scoring import MatchModel
 from polestar.search.tables import metadata, person_identifiers, person_keys
@@ -43,6 +43,8 @@ SCREEN_PAGE = 100
 
 Screen = Callable[[Collection[str]], Awaitable[set[str]]]
 """Which of these record ids the caller may see (``search``'s ``visible``)."""
+Scored = tuple[float, str, tuple[list[Any], list[tuple[str, str]]]]
+"""A candidate scored: (score, record id, (its key rows, its identifiers))."""
 
 
 class SearchIndex:
@@ -193,9 +195,7 @@ class SearchIndex:
     def search_blocking(self, conn: Connection, query: PersonQuery) -> list[PersonMatch]:
         """``search`` on an open connection (for benchmarks and callers with their own thread)."""
         scorer = QueryScorer(query, self.model)
-        found = candidate_rows(conn, query, ScoreBounds(scorer, self.thresholds.possible))
-        scored = ((scorer.total_of_rows(rows, held), rows[0][0], (rows, held)) for rows, held in found)
-        shown = ordered(query, scored, self.thresholds)[:FOLD_WINDOW]
+        shown = ordered(query, self._read(conn, query, scorer), self.thresholds)[:FOLD_WINDOW]
         where = roots(conn, [pid for _, pid, _ in shown]) if shown and has_store(conn) else {}
         kept: list[PersonMatch] = []
         seen: set[str] = set()
@@ -207,6 +207,37 @@ class SearchIndex:
                 if len(kept) >= query.limit:
                     break
         return kept
+
+    def _read(self, conn: Connection, query: PersonQuery, scorer: QueryScorer) -> list[Scored]:
+        """Every candidate that can change what ``query`` shows, scored.
+
+        Read in stages, each leaving in the database the records that cannot
+        reach its cut-off (``bounds.ScoreBounds``): first "possible". Only when
+        nothing reached it and a weak result may be shown (``Thresholds.read_floor``
+        is lower), again to "weak"; and when a record reached that, again to
+        ``clear`` bits below the best, which reads every record that could stop it
+        standing clear. Reading to ``read_floor`` at once costs far more: without
+        a year of birth, every record sharing one of the names can score that much
+        (at a million people, p95 0.9 s CPU for names and an age range, against 18 ms).
+        """
+        t = self.thresholds
+        scored = self._scored(conn, query, scorer, t.possible)
+        if t.read_floor(query) >= t.possible or any(s[0] >= t.possible for s in scored):
+            return scored
+        scored = self._scored(conn, query, scorer, t.weak)
+        best = max((s[0] for s in scored), default=None)
+        if best is None or best < t.weak:
+            return scored  # nothing can be shown
+        return self._scored(conn, query, scorer, max(t.read_floor(query), best - t.clear))
+
+    def _scored(
+        self, conn: Connection, query: PersonQuery, scorer: QueryScorer, floor: float
+    ) -> list[Scored]:
+        """(score, record id, (key rows, identifiers)) of the candidates, all that can reach ``floor``."""
+        # Bands whose read floor is ``floor`` (weak at "possible" leaves no weak band to allow for).
+        reading = self.thresholds.model_copy(update={"possible": floor, "weak": floor})
+        found = candidate_rows(conn, query, ScoreBounds(scorer, reading))
+        return [(scorer.total_of_rows(rows, held), rows[0][0], (rows, held)) for rows, held in found]
 
     async def search(self, query: PersonQuery, *, visible: Screen | None = None) -> list[PersonMatch]:
         """People matching ``query``, best first, banded, each with why it matched.
@@ -220,6 +251,16 @@ class SearchIndex:
             return await self._run(lambda conn: self.search_blocking(conn, query))
         scorer = QueryScorer(query, self.model)
         ranked = await self._run(lambda conn: self._ranked_blocking(conn, query, scorer))
+        seen = await self._screened(query, scorer, ranked, visible)
+        kept = self._folded(query, scorer, seen)
+        if kept or query.include_below or self.thresholds.read_floor(query) >= self.thresholds.possible:
+            return kept
+        return await self._weak_screened(query, scorer, visible)
+
+    async def _screened(
+        self, query: PersonQuery, scorer: QueryScorer, ranked: Sequence[Scored], visible: Screen
+    ) -> list[tuple[float, str, tuple[str, Any]]]:
+        """Of ``ranked`` (best first), what ``visible`` lets through, each with its survivor."""
         seen: list[tuple[float, str, tuple[str, Any]]] = []
         for start in range(0, len(ranked), SCREEN_PAGE):
             page = ranked[start : start + SCREEN_PAGE]
@@ -227,19 +268,41 @@ class SearchIndex:
             # A record is shown only if both it and the survivor it was merged into may be seen.
             shown = await visible({*where, *where.values()})
             seen += [(t, p, (where[p], c)) for t, p, c in page if p in shown and where[p] in shown]
-            kept = self._folded(query, scorer, seen)
-            if len(kept) >= query.limit:
+            if len(self._folded(query, scorer, seen)) >= query.limit:
                 break
             if seen and not query.include_below and page[-1][0] < seen[0][0] - self.thresholds.gap:
                 break  # the rest are too far below the best visible record to be shown
+        return seen
+
+    async def _weak_screened(
+        self, query: PersonQuery, scorer: QueryScorer, visible: Screen
+    ) -> list[PersonMatch]:
+        """The weak result, if any, among the records the caller may see (nothing visible reached "possible").
+
+        As ``_read`` does, in stages: the visible records that reach "weak", and
+        if there is one, every visible record within ``clear`` bits of the best of
+        them, which ``ordered`` needs to tell whether it stands clear. Hidden
+        records neither stand in its way nor make it: the caller sees what the
+        search would show if they did not exist.
+        """
+        t = self.thresholds
+        weak = await self._run(lambda conn: self._scored(conn, query, scorer, t.weak))
+        above = sorted((s for s in weak if s[0] >= t.weak), key=lambda s: (-s[0], s[1]))
+        first = query.model_copy(
+            update={"limit": 1, "include_below": True}
+        )  # the best visible, whatever its band
+        best = await self._screened(first, scorer, above, visible)
+        if not best:
+            return []
+        floor = max(t.read_floor(query), best[0][0] - t.clear)
+        near = await self._run(lambda conn: self._scored(conn, query, scorer, floor))
+        rivals = sorted((s for s in near if s[0] >= floor), key=lambda s: (-s[0], s[1]))
+        seen = await self._screened(query.model_copy(update={"include_below": True}), scorer, rivals, visible)
         return self._folded(query, scorer, seen)
 
-    def _ranked_blocking(
-        self, conn: Connection, query: PersonQuery, scorer: QueryScorer
-    ) -> list[tuple[float, str, Any]]:
+    def _ranked_blocking(self, conn: Connection, query: PersonQuery, scorer: QueryScorer) -> list[Scored]:
         # Every candidate that could be shown to someone, best first; the gap cut waits for screening.
-        found = candidate_rows(conn, query, ScoreBounds(scorer, self.thresholds.possible))
-        scored = ((scorer.total_of_rows(rows, held), rows[0][0], (rows, held)) for rows, held in found)
+        scored = self._scored(conn, query, scorer, self.thresholds.possible)
         ranked = ordered(query.model_copy(update={"include_below": True}), scored, self.thresholds)
         if query.include_below:
             return ranked
@@ -281,19 +344,6 @@ class SearchIndex:
         """The keys held for one record, as the matcher compares them."""
         found = await self._run(lambda conn: load(conn, [record_id]))
         return found[0] if found else None
-
-
-def rank_shown(query: PersonQuery, ranked: list[PersonMatch], thresholds: Thresholds) -> list[PersonMatch]:
-    """Of results already scored and banded best first, those shown for ``query``."""
-    if not ranked:
-        return []
-    top = ranked[0].score
-    shown = [
-        m
-        for m in ranked
-        if query.include_below or (m.band is not Band.BELOW and m.score >= top - thresholds.gap)
-    ]
-    return shown[: query.limit]
 
 
 def has_store(conn: Connection) -> bool:

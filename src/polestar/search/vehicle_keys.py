@@ -18,17 +18,25 @@ How the indexes answer a registration pattern (``search.vehicles``):
 * ``?B12CD?``: the same range on ``mark_tail`` (the mark without its first
   character) from the literal characters after a single leading ``?``, the
   commonest miss (the first letter of the plate).
+* ``*12C*``: no range. SQLite walks the mark index in order until it has
+  ``limit`` matches; PostgreSQL reads a trigram index (``pg_trgm``, GIN) made
+  beside the table when the extension is there or can be installed
+  (``create_trigram_index``), else scans.
 
 Whichever of these ranges rests on the most literal characters is used.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Index, MetaData, String, Table, delete
+from sqlalchemy import Column, Connection, Index, MetaData, String, Table, delete, event, text
+from sqlalchemy.exc import DBAPIError
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -74,6 +82,66 @@ Index(
     vehicle_keys.c.vehicle_id,
 )
 Index("ix_search_vehicle_colour", vehicle_keys.c.colour, vehicle_keys.c.mark, vehicle_keys.c.vehicle_id)
+
+TRIGRAM_INDEX = "ix_search_vehicle_mark_trigrams"
+"""PostgreSQL only: a ``pg_trgm`` GIN index on ``mark``, for contains patterns (``*12C*``)."""
+
+
+def create_trigram_index(conn: Connection) -> bool:
+    """Make ``TRIGRAM_INDEX`` on PostgreSQL (installing ``pg_trgm`` if allowed); False if it cannot be.
+
+    Without it a contains pattern at a million vehicles took ~80 ms (p50) on
+    PostgreSQL, which walks the mark index or scans; with it ~2 ms. An installed
+    ``pg_trgm`` is used wherever it is; otherwise it is installed into
+    ``public`` if the role may (``pg_trgm`` is trusted since PostgreSQL 13), never
+    into the hub's own schema: an extension there would be dropped with that
+    schema, and with it every trigram index any other schema built on it. Where
+    it is neither there nor installable, search still works, scanning. Made when
+    the table is created (``create_all``); a table made before this index
+    existed gains it on ``create_trigram_index``.
+    """
+    if conn.dialect.name != "postgresql":
+        return False
+    schema = _trigram_schema(conn)
+    if schema is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA {TRIGRAM_SCHEMA}"))
+        except DBAPIError as exc:  # not installable here, or installed meanwhile by another session
+            log.warning("pg_trgm not installed, vehicle contains patterns will scan: %s", exc.orig)
+        schema = _trigram_schema(conn)
+    if schema is None:
+        return False
+    quote = conn.dialect.identifier_preparer
+    # The operator class is named with the extension's schema: it may be outside the search path.
+    conn.execute(
+        text(
+            f"CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEX} ON {quote.format_table(vehicle_keys)} "
+            f"USING gin (mark {quote.quote_schema(schema)}.gin_trgm_ops)"
+        )
+    )
+    return True
+
+
+TRIGRAM_SCHEMA = "public"
+"""Where ``pg_trgm`` is installed when it is not there yet: outside any one hub's schema."""
+
+
+def _trigram_schema(conn: Connection) -> str | None:
+    """The schema ``pg_trgm`` is installed in, or None."""
+    found = conn.execute(
+        text(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm'"
+        )
+    ).scalar()
+    return None if found is None else str(found)
+
+
+@event.listens_for(vehicle_keys, "after_create")
+def _trigrams(target: Table, connection: Connection, **kw: Any) -> None:
+    create_trigram_index(connection)
+
 
 _NOT_MARK = re.compile(r"[^A-Z0-9]")
 
