@@ -13,6 +13,7 @@ from polestar.bus.contract import (
     PublishAck,
     RetentionPolicy,
 )
+from polestar.bus.tailing import BusTail, TailBatch
 
 __all__ = [
     "BackoffPolicy",
@@ -20,6 +21,7 @@ __all__ = [
     "BusEngine",
     "BusMessage",
     "BusStats",
+    "BusTail",
     "Consumer",
     "ConsumerSpec",
     "DeadLetter",
@@ -28,4 +30,5 @@ __all__ = [
     "PublishAck",
     "RetentionPolicy",
     "SqliteBusConfig",
+    "TailBatch",
 ]

@@ -34,11 +34,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from polestar.model.envelope import Envelope
+
+if TYPE_CHECKING:
+    from polestar.bus.tailing import BusTail
 
 SUBJECT_TOKEN = r"[A-Za-z0-9_-]+"
 SUBJECT_PATTERN = re.compile(rf"^{SUBJECT_TOKEN}(?:\.{SUBJECT_TOKEN}){{0,15}}$")
@@ -395,4 +398,8 @@ class BusEngine(Protocol):
 
     async def stats(self) -> BusStats:
         """Counts for ``polestar bus stats``."""
+        ...
+
+    def tail(self, subjects: Sequence[str]) -> BusTail:
+        """Follow ``subjects`` (filters) in sequence order without consuming (``polestar.bus.tailing``)."""
         ...

@@ -1,164 +1,57 @@
-"""The dispatch feed's tail on JetStream: one ordered consumer, held, fetched with a wait.
+"""The dispatch feed's tail on JetStream: the engine's own tail (``BusEngine.tail``), held.
 
-The consumer is ephemeral and in memory on the server (acknowledging nothing,
-so reading never disturbs a consumer group), filtered to the dispatch subjects
-and started at the feed's position. It is created once and then only again
-when it is lost:
-
-* a gap in its consumer sequence (a fetch answered after its caller stopped
-  waiting): it is recreated from the last message taken, so nothing is skipped;
-* the server no longer knows it (restarted, or the hub was away past
-  ``IDLE_EXPIRY``), found by a ``consumer_info`` every ``CHECK_EVERY`` seconds
-  of quiet;
-* the feed asks from another position than the one reached.
+The JetStream engine's tail holds one ordered, unacknowledged consumer for as
+long as it runs and fetches from it with a wait, recreating it only when it is
+lost (see ``polestar.bus.jetstream._tail``). This adapter gives it the dispatch
+feed's shape (``BusTail`` of ``polestar.devices.tail``): the batch size and the
+wait of one fetch, and how often a quiet tail checks that the server still has
+its consumer.
 
 Needs the ``nats`` extra; ``polestar.devices.tail.tail_for`` imports it only for
-a JetStream bus. Messages are decoded as the engine's own ``read`` decodes them.
+a JetStream bus.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import time
-import uuid
 from collections.abc import Sequence
-from datetime import datetime
 
-import nats.errors
-import nats.js.errors
-from nats.js import JetStreamContext, api
+from nats.js import JetStreamContext
 
-from polestar.bus.contract import BusEngine, BusMessage, check_filter, subject_matches
-from polestar.bus.jetstream import JetStreamEngine, _codec
-from polestar.bus.jetstream._errors import translated
-from polestar.bus.jetstream._names import HEADER_REPLAY_GROUP
+from polestar.bus.contract import BusEngine
+from polestar.bus.jetstream import JetStreamEngine
 from polestar.devices.tail import BATCH, TailBatch
-from polestar.errors import BusError
-
-log = logging.getLogger(__name__)
 
 FETCH_WAIT = 2.0
 """Seconds one fetch waits for a message; a message that arrives meanwhile is returned at once."""
-IDLE_EXPIRY = 60.0
-"""Seconds the server keeps the consumer once nobody pulls from it (a hub that went away)."""
 CHECK_EVERY = 30.0
 """Seconds of quiet between checks that the server still has the consumer."""
-DESCRIPTION = "polestar device gateway dispatch tail"
-"""Marks the consumer on the server; not ``polestar group ...``, so no tool takes it for a group."""
 
 
 class JetStreamTail:
-    """Reads the dispatch subjects through one held ordered consumer."""
+    """Reads the dispatch subjects through the JetStream engine's tail (one held consumer)."""
 
     def __init__(self, bus: BusEngine, subjects: Sequence[str], *, wait: float = FETCH_WAIT) -> None:
         if not isinstance(bus, JetStreamEngine):
             raise TypeError(f"a JetStream tail needs the JetStream engine, not {type(bus).__name__}")
         self.bus: BusEngine = bus
-        self._engine = bus
-        self.patterns = tuple(check_filter(s) for s in subjects)
         self.wait = wait
-        self.created = 0
+        self._tail = bus.tail(subjects, check_every=CHECK_EVERY)
+        self.patterns = self._tail.patterns
+
+    @property
+    def created(self) -> int:
         """Consumers created so far (one, unless one was lost)."""
-        self._sub: JetStreamContext.PullSubscription | None = None
-        self._name: str | None = None
-        self._position = -1
-        self._delivered = 0
-        self._checked = time.monotonic()
+        return self._tail.created
 
     def _context(self) -> JetStreamContext:
-        # The engine's own connection and context: a second NATS connection per hub process
-        # would buy nothing. The bus contract has no tail of its own (see docs/devices.md).
-        return self._engine._jetstream()
+        # The engine's own connection, as its tail reads through it (tests inspect the server).
+        return self._tail.context()
 
     async def fetch(self, after: int) -> TailBatch:
         """Messages after ``after``: at once if stored, else within ``wait`` seconds, else none."""
-        if self._sub is None or after != self._position:
-            await self._open(after)
-        assert self._sub is not None
-        try:
-            with translated("follow dispatches"):
-                try:
-                    fetched = await self._sub.fetch(BATCH, timeout=self.wait)
-                except TimeoutError:  # nats-py's own timeout, or asyncio's when its deadline ran out
-                    await self._check_alive()
-                    return TailBatch((), self._position)
-        except BusError:
-            await self._drop()  # the next fetch starts clean from the position reached
-            raise
-        self._checked = time.monotonic()
-        messages: list[BusMessage] = []
-        for msg in fetched:
-            meta = msg.metadata
-            if meta.sequence.consumer != self._delivered + 1:
-                # Delivered but never received: start again after the last message taken.
-                log.info("dispatch tail missed a delivery; recreating its consumer at %d", self._position)
-                await self._drop()
-                break
-            self._delivered = meta.sequence.consumer
-            self._position = meta.sequence.stream
-            message = self._decoded(msg.subject, msg.data, msg.headers, meta.timestamp)
-            if message is not None:
-                messages.append(message)
-        return TailBatch(tuple(messages), self._position)
-
-    def _decoded(
-        self, subject: str, data: bytes, headers: dict[str, str] | None, stored_at: datetime
-    ) -> BusMessage | None:
-        if headers and HEADER_REPLAY_GROUP in headers:
-            return None  # a dead letter sent back to its group, not a new event
-        try:
-            message = _codec.bus_message(self._position, subject, data, stored_at)
-        except ValueError:
-            return None
-        if len(self.patterns) > 1 and not any(subject_matches(p, message.subject) for p in self.patterns):
-            return None
-        return message
-
-    async def _open(self, after: int) -> None:
-        await self._drop()
-        js = self._context()
-        names = self._engine.names
-        name = f"devices_tail_{uuid.uuid4().hex}"
-        exact = len(self.patterns) == 1
-        config = api.ConsumerConfig(
-            name=name,
-            description=DESCRIPTION,
-            ack_policy=api.AckPolicy.NONE,
-            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
-            opt_start_seq=max(1, after + 1),
-            filter_subject=names.event_filter(self.patterns[0]) if exact else names.events_subjects,
-            inactive_threshold=IDLE_EXPIRY,
-            mem_storage=True,
-            num_replicas=1,
-        )
-        with translated("follow dispatches"):
-            await js.add_consumer(names.events_stream, config)
-            self._sub = await js.pull_subscribe_bind(consumer=name, stream=names.events_stream)
-        self._name, self._position, self._delivered = name, after, 0
-        self._checked = time.monotonic()
-        self.created += 1
-
-    async def _check_alive(self) -> None:
-        if self._name is None or time.monotonic() - self._checked < CHECK_EVERY:
-            return
-        self._checked = time.monotonic()
-        try:
-            await self._context().consumer_info(self._engine.names.events_stream, self._name)
-        except nats.js.errors.NotFoundError:
-            log.info("dispatch tail's consumer is gone from the server; recreating it")
-            await self._drop()
-
-    async def _drop(self) -> None:
-        sub, name, self._sub, self._name = self._sub, self._name, None, None
-        if sub is None:
-            return
-        # Best effort: the server forgets the consumer after IDLE_EXPIRY anyway.
-        with contextlib.suppress(BusError, nats.errors.Error, TimeoutError, OSError):
-            await sub.unsubscribe()
-            if name is not None:
-                await self._context().delete_consumer(self._engine.names.events_stream, name)
+        batch = await self._tail.fetch(after, limit=BATCH, wait=self.wait)
+        return TailBatch(batch.messages, batch.position)
 
     async def close(self) -> None:
         """Delete the consumer (best effort: the engine may be closed already)."""
-        await self._drop()
+        await self._tail.close()

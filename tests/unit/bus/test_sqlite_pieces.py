@@ -7,8 +7,8 @@ import pytest
 
 from polestar.bus.config import SqliteSynchronous
 from polestar.bus.sqlite import schema
-from polestar.bus.sqlite.core import RecentEnvelopes
 from polestar.bus.sqlite.publishing import insert_messages, prepare
+from polestar.bus.sqlite.recent import RecentMessages
 from polestar.bus.sqlite.rows import Outgoing, StoredMessage, dump_history, load_history
 from polestar.errors import BusError, PublishRefused
 from polestar.model.envelope import Envelope, is_validated
@@ -66,18 +66,85 @@ def test_prepare_refuses_what_the_bus_must_not_store():
     assert item.idempotency_key == event.id
 
 
-def test_recent_envelopes_hand_back_the_published_object_and_forget_the_oldest():
-    recent = RecentEnvelopes(size=2)
-    envelopes = [envelope(n) for n in range(3)]
-    for seq, e in enumerate(envelopes, start=1):
-        recent.add(seq, e)
-    stored = [
-        StoredMessage(seq, "custody.detainee.released", None, e.to_json(), 0.0)
-        for seq, e in enumerate(envelopes, 1)
+def _item(e: Envelope, size: int = 100) -> Outgoing:
+    return Outgoing("custody.detainee.released", None, b"x" * size, e.id, e)
+
+
+def test_recent_messages_keep_only_committed_batches_and_forget_the_oldest():
+    recent = RecentMessages(size=2)
+    envelopes = [envelope(n) for n in range(5)]
+    for seq, e in enumerate(envelopes[:3], start=1):
+        recent.stage_published(seq, [_item(e)], 1.5)
+    assert recent.get(1) is not None  # staged: found by claims in the same transaction
+    recent.committed()
+    assert recent.get(1) is None  # forgotten: only the newest two are kept
+    kept = recent.get(3)
+    assert kept is not None
+    message = kept.message()
+    assert (message.sequence, message.envelope, message.published_at.timestamp()) == (3, envelopes[2], 1.5)
+    recent.stage_published(4, [_item(envelopes[3])], 2.0)
+    recent.rolled_back()  # sequence 4 will be handed out again: it must not be found
+    recent.committed()
+    assert recent.get(4) is None
+    stored = StoredMessage(1, "custody.detainee.released", None, envelopes[0].to_json(), 0.0)
+    assert recent.resolve(stored) is stored
+
+
+def test_recent_messages_find_each_sequence_of_a_batch_and_nothing_between_batches():
+    recent = RecentMessages()
+    envelopes = [envelope(n) for n in range(5)]
+    recent.stage_published(10, [_item(e) for e in envelopes[:3]], 1.0)  # 10, 11, 12
+    recent.committed()
+    recent.stage_published(20, [_item(e) for e in envelopes[3:]], 2.0)  # 20, 21, staged
+    found = recent.lookup([9, 10, 11, 12, 13, 20, 21, 22])
+    assert [f.item.envelope if f else None for f in found] == [
+        None,
+        *envelopes[:3],
+        None,
+        *envelopes[3:],
+        None,
     ]
-    assert recent.decode(stored[2]).envelope is envelopes[2]
-    assert recent.decode(stored[0]).envelope == envelopes[0]  # forgotten: parsed from the body
-    assert recent.decode(stored[0]).envelope is not envelopes[0]
+    without = Outgoing("s", None, b"{}", "k")  # an outbox row: no envelope to hand out
+    recent.stage_published(30, [without], 3.0)
+    assert recent.get(30) is None
+
+
+def test_recent_messages_forget_beyond_their_byte_budget():
+    recent = RecentMessages(size=10, budget=250)
+    for seq in range(1, 4):
+        recent.stage_published(seq, [_item(envelope(seq))], 1.0)
+    recent.committed()
+    assert [recent.get(seq) is not None for seq in (1, 2, 3)] == [False, True, True]
+    assert len(recent) == 2
+
+
+def test_insert_messages_stage_what_they_store_for_local_consumers(conn):
+    recent = RecentMessages()
+    e = envelope(1)
+    item = prepare(e, None, None, 10_000)
+    insert_messages(conn, [item, item], dedupe_window=60, max_messages=None, recent=recent)
+    recent.committed()
+    kept = recent.get(1)
+    assert kept is not None
+    message = kept.message()
+    assert (message.envelope, message.subject, message.key) == (e, item.subject, item.key)
+    assert recent.get(2) is None  # the repeat was not stored
+
+
+def test_inserts_keep_order_and_give_each_row_its_own_body(conn):
+    items = [
+        Outgoing(
+            subject=f"s.{n}",
+            key=None if n % 3 else f"K{n}",
+            body=b"x" * (n % 7 + 1) + b"%d" % n,
+            idempotency_key=str(n),
+        )
+        for n in range(700)
+    ]
+    acks = insert_messages(conn, items, dedupe_window=60, max_messages=None)
+    assert [a.sequence for a in acks] == list(range(1, 701))
+    rows = conn.execute("SELECT seq, subject, pkey, body, typeof(body) FROM messages ORDER BY seq").fetchall()
+    assert rows == [(n + 1, i.subject, i.key, i.body, "blob") for n, i in enumerate(items)]
 
 
 def test_attempt_history_round_trips():

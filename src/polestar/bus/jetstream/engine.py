@@ -26,7 +26,7 @@ from polestar.bus.contract import (
     Responder,
     check_subject,
 )
-from polestar.bus.jetstream import _groups, _reader, _rpc, _streams
+from polestar.bus.jetstream import _groups, _reader, _rpc, _streams, _tail
 from polestar.bus.jetstream._consumer import GroupServices, JetStreamConsumer
 from polestar.bus.jetstream._deadletters import DeadLetterStore
 from polestar.bus.jetstream._errors import translated
@@ -312,6 +312,14 @@ class JetStreamEngine:
             dead_letters=sum(dead.values()),
             groups=_groups.group_stats(consumers, dead),
         )
+
+    def tail(self, subjects: Sequence[str], *, check_every: float = _tail.CHECK_EVERY) -> _tail.JetStreamTail:
+        """Follow ``subjects`` through one held ordered consumer; see ``polestar.bus.tailing``.
+
+        ``check_every``: seconds of quiet between checks that the server still has it.
+        """
+        self._check_open()
+        return _tail.JetStreamTail(self._jetstream, self.names, subjects, check_every=check_every)
 
     # --- internals ------------------------------------------------------------------------------
 

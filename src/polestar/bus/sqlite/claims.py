@@ -19,7 +19,14 @@ import uuid
 
 import orjson
 
-from polestar.bus.sqlite.filters import globs_exact, globs_of, lease_range_query, scan_query
+from polestar.bus.sqlite.filters import (
+    claim_head_query,
+    globs_exact,
+    globs_of,
+    lease_range_query,
+    scan_query,
+)
+from polestar.bus.sqlite.recent import RecentMessages
 from polestar.bus.sqlite.rows import (
     BLOCKED,
     Claimed,
@@ -38,21 +45,72 @@ SCAN_MAX = 8192
 """Most stream rows one claim looks at, so one transaction never runs long."""
 
 
-def claim(conn: sqlite3.Connection, rules: GroupRules, max_messages: int) -> ClaimResult:
-    """Lease up to ``max_messages`` to one member: redeliveries due first, then new messages."""
+def claim(
+    conn: sqlite3.Connection, rules: GroupRules, max_messages: int, recent: RecentMessages | None = None
+) -> ClaimResult:
+    """Lease up to ``max_messages`` to one member: redeliveries due first, then new messages.
+
+    Messages found in ``recent`` (published by this process lately) are handed out
+    as they were published, without reading or parsing their rows.
+    """
     at = now()
     token = uuid.uuid4().hex
     claimed: list[Claimed] = []
-    _claim_due(conn, rules, limit=max_messages, token=token, at=at, claimed=claimed)
-    if len(claimed) < max_messages:
-        _claim_new(conn, rules, limit=max_messages, token=token, at=at, claimed=claimed)
+    recent = recent if recent is not None else _NOTHING_RECENT
+    ranged = not rules.ordered and globs_exact(rules.filters)
+    globs = globs_of(rules.filters) if ranged else ()
+    params = (
+        (rules.group, BLOCKED, SCAN_MAX, max_messages, *globs) if ranged else (rules.group, BLOCKED, SCAN_MAX)
+    )
+    # The cursor moves past whatever this claim looks at, so it looks at no more than SCAN_MAX.
+    row = conn.execute(claim_head_query(len(globs), listing=ranged), params).fetchone()
+    if row is None:
+        raise BusError(f"consumer group {rules.group!r} does not exist")
+    start, end, earliest, listed = row
+    due = earliest is not None and earliest <= at
+    if due:
+        _claim_due(conn, rules, limit=max_messages, token=token, at=at, claimed=claimed, recent=recent)
+    if len(claimed) < max_messages and end > start:
+        limit = max_messages - len(claimed)
+        if ranged:
+            seqs: list[int] = orjson.loads(listed)
+            last = _claim_range(
+                conn,
+                rules,
+                seqs,
+                start=start,
+                end=end,
+                limit=limit,
+                token=token,
+                at=at,
+                claimed=claimed,
+                recent=recent,
+            )
+        else:
+            last = _claim_scanned(
+                conn,
+                rules,
+                start=start,
+                end=end,
+                limit=max_messages,
+                token=token,
+                at=at,
+                claimed=claimed,
+                recent=recent,
+            )
+        if last != start:
+            conn.execute("UPDATE groups SET cursor = ? WHERE name = ?", (last, rules.group))
     if claimed:
         return ClaimResult(claimed, None)  # the member has work; it asks again when it is done
-    (next_ready,) = conn.execute(
-        "SELECT min(ready_at) FROM pending WHERE grp = ? AND ready_at < ?", (rules.group, BLOCKED)
-    ).fetchone()
-    return ClaimResult(claimed, next_ready)
+    if due:  # redeliveries were dead-lettered or forgotten: the earliest may have gone
+        (earliest,) = conn.execute(
+            "SELECT min(ready_at) FROM pending WHERE grp = ? AND ready_at < ?", (rules.group, BLOCKED)
+        ).fetchone()
+    return ClaimResult(claimed, earliest)
 
+
+_NOTHING_RECENT = RecentMessages(size=0)
+"""Stands in when no cache is given: nothing is ever staged to it, so every row is read."""
 
 _DUE = """
 SELECT p.seq, p.pkey, p.attempt, p.token, p.history,
@@ -73,6 +131,7 @@ def _claim_due(
     token: str,
     at: float,
     claimed: list[Claimed],
+    recent: RecentMessages,
 ) -> None:
     rows = conn.execute(_DUE, (rules.group, at, limit)).fetchall()
     for seq, key, attempt, old_token, raw_history, subject, body, published_at in rows:
@@ -91,37 +150,26 @@ def _claim_due(
             "UPDATE pending SET attempt = ?, ready_at = ?, token = ?, history = ? WHERE grp = ? AND seq = ?",
             (attempt + 1, at + rules.ack_wait, token, dump_history(history), rules.group, seq),
         )
-        message = StoredMessage(seq, subject, key, body, published_at)
+        message = recent.resolve(StoredMessage(seq, subject, key, body, published_at))
         claimed.append(Claimed(message, attempt + 1, token))
 
 
-def _claim_new(
+def _claim_scanned(
     conn: sqlite3.Connection,
     rules: GroupRules,
     *,
+    start: int,
+    end: int,
     limit: int,
     token: str,
     at: float,
     claimed: list[Claimed],
-) -> None:
-    row = conn.execute(
-        "SELECT cursor, (SELECT coalesce(max(seq), 0) FROM messages) FROM groups WHERE name = ?",
-        (rules.group,),
-    ).fetchone()
-    if row is None:
-        raise BusError(f"consumer group {rules.group!r} does not exist")
-    start, newest = row
-    # The cursor moves past whatever this claim looks at, so look at no more than SCAN_MAX.
-    end = min(newest, start + SCAN_MAX)
-    if end <= start:
-        return
-    if not rules.ordered and globs_exact(rules.filters):
-        last = _claim_range(
-            conn, rules, start=start, end=end, limit=limit - len(claimed), token=token, at=at, claimed=claimed
-        )
-        if last != start:
-            conn.execute("UPDATE groups SET cursor = ? WHERE name = ?", (last, rules.group))
-        return
+    recent: RecentMessages,
+) -> int:
+    """Lease new messages after ``start`` up to ``end`` row by row; return how far it looked.
+
+    For an ordered group or a ``*`` filter; ``limit`` counts what ``claimed`` holds already.
+    """
     leased: list[tuple[int, str | None]] = []
     queued: list[tuple[str, int, str | None, int, float]] = []
     last = _scan(
@@ -134,6 +182,7 @@ def _claim_new(
         leased=leased,
         queued=queued,
         token=token,
+        recent=recent,
     )
     if leased:
         conn.execute(_LEASE, (rules.group, at + rules.ack_wait, token, _json(leased)))
@@ -141,13 +190,13 @@ def _claim_new(
         conn.executemany(
             "INSERT INTO pending (grp, seq, pkey, attempt, ready_at) VALUES (?, ?, ?, ?, ?)", queued
         )
-    if last != start:
-        conn.execute("UPDATE groups SET cursor = ? WHERE name = ?", (last, rules.group))
+    return last
 
 
 def _claim_range(
     conn: sqlite3.Connection,
     rules: GroupRules,
+    seqs: list[int],
     *,
     start: int,
     end: int,
@@ -155,23 +204,47 @@ def _claim_range(
     token: str,
     at: float,
     claimed: list[Claimed],
+    recent: RecentMessages,
 ) -> int:
     """Lease new messages to an unordered group whose filters GLOB matches exactly.
 
     Such a group leases every row its filter passes, so the rows it reads and the rows
-    it leases are one range: one query reads them, one statement leases the range, and
-    no row goes through Python twice. Returns how far the group has looked.
+    it leases are one range. ``seqs`` are the first sequences after ``start`` the filter
+    passes (listed by ``claim_head_query``, at least ``limit`` of them if there are);
+    one statement leases the range, and only the rows ``recent`` does not hold are
+    read. Returns how far the group has looked.
     """
-    globs = globs_of(rules.filters)
-    rows = conn.execute(scan_query(len(globs)), (start, end, *globs, limit)).fetchall()
-    if not rows:
+    if not seqs:
         return end
-    last: int = rows[-1][0] if len(rows) == limit else end
+    seqs.sort()  # the aggregate's order is not promised; the list is (nearly always) sorted already
+    if len(seqs) >= limit:
+        del seqs[limit:]
+        last: int = seqs[-1]
+    else:
+        last = end
+    globs = globs_of(rules.filters)
     conn.execute(
         lease_range_query(len(globs)), (rules.group, at + rules.ack_wait, token, start, last, *globs)
     )
-    claimed.extend([Claimed(StoredMessage._make(row), 1, token) for row in rows])
+    found = recent.lookup(seqs)
+    missing = [seq for seq, message in zip(seqs, found, strict=True) if message is None]
+    if not missing:
+        claimed.extend([Claimed(message, 1, token) for message in found if message is not None])
+        return last
+    rows = {row[0]: StoredMessage._make(row) for row in conn.execute(_ROWS, (_json(missing),))}
+    claimed.extend(
+        [
+            Claimed(rows[seq] if message is None else message, 1, token)
+            for seq, message in zip(seqs, found, strict=True)
+        ]
+    )
     return last
+
+
+_ROWS = """
+SELECT seq, subject, pkey, body, published_at FROM messages
+WHERE seq IN (SELECT value FROM json_each(?))
+"""
 
 
 def _scan(
@@ -185,6 +258,7 @@ def _scan(
     leased: list[tuple[int, str | None]],
     queued: list[tuple[str, int, str | None, int, float]],
     token: str,
+    recent: RecentMessages,
 ) -> int:
     """Look at the group's messages after ``start`` up to ``end``; return how far it got.
 
@@ -210,7 +284,9 @@ def _scan(
             leased.append((seq, key))
             if rules.ordered and key is not None:
                 keys_leased.add(key)
-            claimed.append(Claimed(StoredMessage(seq, subject, key, body, published_at), 1, token))
+            claimed.append(
+                Claimed(recent.resolve(StoredMessage(seq, subject, key, body, published_at)), 1, token)
+            )
             last = seq
         if len(page) < page_size:
             return end  # every row up to ``end`` has been looked at

@@ -34,8 +34,6 @@ class Coalescer(Generic[I, R]):
         operation: does the work for every waiting item at once.
         wakes: whether a commit of this work may give waiting consumers something to do.
         durable: whether the work must be fsynced before callers hear of it (see ``writer``).
-        committed: called on the event loop with the items and results once they have
-            committed, before any caller (or consumer woken by the commit) resumes.
     """
 
     def __init__(
@@ -45,13 +43,11 @@ class Coalescer(Generic[I, R]):
         *,
         wakes: bool,
         durable: bool = True,
-        committed: Callable[[list[I], list[R]], None] | None = None,
     ) -> None:
         self._core = core
         self._operation = operation
         self._wakes = wakes
         self._durable = durable
-        self.committed = committed
         self._lock = threading.Lock()  # the writer thread takes what the event loop adds
         self._waiting: list[tuple[list[I], asyncio.Future[list[R]]]] = []
         self._scheduled = False
@@ -107,10 +103,6 @@ class _Drain(Generic[I, R]):
         """Hand each caller its results, or the error (on the event loop)."""
         taken = self._taken or []
         error = job.exception() if not job.cancelled() else asyncio.CancelledError()
-        hook = self._owner.committed
-        if error is None and hook is not None:
-            for (items, _), results in zip(taken, job.result(), strict=True):
-                hook(items, results)
         for index, (_, future) in enumerate(taken):
             if future.done():
                 continue

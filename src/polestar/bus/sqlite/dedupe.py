@@ -23,6 +23,8 @@ from collections import deque
 
 from polestar.bus.sqlite.rows import now
 
+_FROM = "SELECT seq, key, at FROM dedupe WHERE seq >= ? ORDER BY seq"
+
 
 class DedupeMemory:
     """The idempotency keys of the dedupe window, for one writing connection.
@@ -47,11 +49,14 @@ class DedupeMemory:
 
     def catch_up(self, conn: sqlite3.Connection) -> None:
         """Learn the keys other writers stored since this one last looked (write lock held)."""
-        if self._seen and not self._still_there(conn):
-            self._forget_all()  # rows this memory counted on are gone: start again from the table
-        rows = conn.execute(
-            "SELECT seq, key, at FROM dedupe WHERE seq > ? ORDER BY seq", (self._seen,)
-        ).fetchall()
+        # One query both checks the last row this memory saw and reads what came after it.
+        rows = conn.execute(_FROM, (self._seen,)).fetchall()
+        if self._seen:
+            if rows and rows[0][0] == self._seen and rows[0][1] == self._seen_key:
+                del rows[0]
+            else:
+                self._forget_all()  # rows this memory counted on are gone: start again from the table
+                rows = conn.execute(_FROM, (0,)).fetchall()
         if rows:
             self._learn(rows)
         self._expire(now() - self.window)
@@ -114,10 +119,6 @@ class DedupeMemory:
             for key, seq in zip(keys, seqs, strict=True):
                 if seq_of.get(key) == seq:
                     del seq_of[key]
-
-    def _still_there(self, conn: sqlite3.Connection) -> bool:
-        row = conn.execute("SELECT key FROM dedupe WHERE seq = ?", (self._seen,)).fetchone()
-        return row is not None and row[0] == self._seen_key
 
     def _forget_all(self) -> None:
         self._seq_of.clear()

@@ -44,9 +44,11 @@ from polestar.bus.sqlite.consumer import SqliteConsumer, take_acks
 from polestar.bus.sqlite.core import BusCore, WakeSignal
 from polestar.bus.sqlite.dedupe import DedupeMemory
 from polestar.bus.sqlite.publishing import forward, insert_messages, prepare
+from polestar.bus.sqlite.recent import RecentMessages
 from polestar.bus.sqlite.requests import LocalRequests, LocalResponder
-from polestar.bus.sqlite.rows import Outgoing, to_timestamp
+from polestar.bus.sqlite.rows import Outgoing, StoredMessage, to_timestamp
 from polestar.bus.sqlite.rules import GroupRules
+from polestar.bus.sqlite.tail import SqliteTail
 from polestar.bus.sqlite.writer import GroupCommitWriter
 from polestar.errors import BusClosed, BusError
 from polestar.model.envelope import Envelope
@@ -102,6 +104,7 @@ class SqliteEngine:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         signal = WakeSignal()
         self._dedupe = DedupeMemory(self.config.retention.dedupe_window)
+        recent = RecentMessages()
         checkpoint_connection = functools.partial(schema.connect, self.path, self.config.synchronous)
         self._checkpointer = Checkpointer(checkpoint_connection)
         writer = GroupCommitWriter(
@@ -109,14 +112,14 @@ class SqliteEngine:
             max_batch=self.config.group_commit_max,
             delay=self.config.group_commit_delay,
             on_commit=signal.notify,
-            listeners=(self._dedupe, self._checkpointer),
+            listeners=(self._dedupe, recent, self._checkpointer),
             relax=self.config.synchronous == SqliteSynchronous.FULL,
         )
         await asyncio.to_thread(writer.start)
         self._checkpointer.start()
         self._reader = await asyncio.to_thread(schema.connect, self.path, self.config.synchronous)
         self._loop = asyncio.get_running_loop()
-        self._core = BusCore(writer, signal, self.config.poll_interval)
+        self._core = BusCore(writer, signal, self.config.poll_interval, recent)
         self._maintenance = asyncio.create_task(self._maintain(), name="polestar-bus-retention")
 
     async def close(self) -> None:
@@ -189,10 +192,9 @@ class SqliteEngine:
             dedupe_window=retention.dedupe_window,
             max_messages=retention.max_messages,
             memory=self._dedupe,
+            recent=core.recent,
         )
-        published = await core.run(op, wakes=True)
-        core.remember(prepared, published)
-        return published
+        return await core.run(op, wakes=True)
 
     async def ack_many(self, deliveries: Sequence[Delivery]) -> None:
         """``ack`` every delivery in one write; deliveries already settled are skipped, as by ``ack``."""
@@ -210,8 +212,9 @@ class SqliteEngine:
                 dedupe_window=retention.dedupe_window,
                 max_messages=retention.max_messages,
                 memory=self._dedupe,
+                recent=core.recent,
             )
-            self._coalescer = Coalescer(core, insert, wakes=True, committed=core.remember)
+            self._coalescer = Coalescer(core, insert, wakes=True)
         return self._coalescer
 
     # -- consuming ---------------------------------------------------------------------
@@ -305,6 +308,15 @@ class SqliteEngine:
     async def stats(self) -> BusStats:
         """Counts for ``polestar bus stats``."""
         return await self._query(queries.stats, self.name)
+
+    def tail(self, subjects: Sequence[str]) -> SqliteTail:
+        """Follow ``subjects`` in sequence order without consuming; see ``polestar.bus.tailing``."""
+        core = self._require()
+
+        async def read_page(start: int, limit: int) -> list[StoredMessage]:
+            return await self._query(queries.messages_from, start, limit)
+
+        return SqliteTail(core, read_page, subjects)
 
     async def prune(self) -> None:
         """Apply retention now (it also runs by itself in the background)."""

@@ -33,6 +33,32 @@ def scan_query(globs: int) -> str:
     )
 
 
+@lru_cache(maxsize=16)
+def claim_head_query(globs: int, *, listing: bool) -> str:
+    """What a claim reads first, in one statement.
+
+    The group's (``?1``) cursor, how far it may look (the newest message, at most ``?3``
+    past the cursor), its earliest ``ready_at`` below ``?2`` and, when ``listing``, the
+    sequences after the cursor its filters (``?5``...) pass, at most ``?4``, as one JSON list.
+
+    One statement rather than four: the sqlite3 module gives up the GIL for every step,
+    and behind a busy event loop the writer waits to take it back each time.
+    """
+    where = " OR ".join(f"subject GLOB ?{5 + i}" for i in range(globs))
+    picked = (
+        ", picked AS (SELECT seq FROM messages "  # noqa: S608 - placeholders only
+        "WHERE seq > (SELECT start FROM g) AND seq <= (SELECT stop FROM g) "
+        f"{f'AND ({where}) ' if where else ''}ORDER BY seq LIMIT ?4)"
+    )
+    return (
+        "WITH g AS (SELECT cursor AS start, "  # noqa: S608 - placeholders only
+        "min(cursor + ?3, (SELECT coalesce(max(seq), 0) FROM messages)) AS stop "
+        f"FROM groups WHERE name = ?1){picked if listing else ''} "
+        "SELECT start, stop, (SELECT min(ready_at) FROM pending WHERE grp = ?1 AND ready_at < ?2), "
+        f"{'(SELECT json_group_array(seq) FROM picked)' if listing else 'NULL'} FROM g"
+    )
+
+
 @lru_cache(maxsize=256)
 def globs_of(filters: tuple[str, ...]) -> tuple[str, ...]:
     """GLOB patterns passing every subject ``filters`` match (none: pass everything).

@@ -7,10 +7,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from polestar.bus.contract import AttemptRecord, BusMessage, DeadLetter
 from polestar.model.envelope import Envelope
+
+if TYPE_CHECKING:
+    from polestar.bus.sqlite.recent import Recent
 
 BLOCKED = 1e18
 """``ready_at`` of a message queued behind an earlier one of the same partition key."""
@@ -70,9 +73,14 @@ class StoredMessage(NamedTuple):
 
 
 class Claimed(NamedTuple):
-    """A delivery leased to one consumer: the message, its attempt number and lease token."""
+    """A delivery leased to one consumer: the message, its attempt number and lease token.
 
-    message: StoredMessage
+    ``message`` is what this process published, when it did so lately
+    (``recent.Recent``), else the row; the consumer turns either into a
+    ``BusMessage`` on the event loop.
+    """
+
+    message: Recent | StoredMessage
     attempt: int
     token: str
 
