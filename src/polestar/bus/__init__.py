@@ -10,6 +10,7 @@ from polestar.bus.contract import (
     ConsumerSpec,
     DeadLetter,
     Delivery,
+    GroupStats,
     PublishAck,
     RetentionPolicy,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "ConsumerSpec",
     "DeadLetter",
     "Delivery",
+    "GroupStats",
     "JetStreamBusConfig",
     "PublishAck",
     "RetentionPolicy",

@@ -113,8 +113,9 @@ class DispatchConfig(_Config):
         gt=0,
         le=10,
         description=(
-            "How often the gateway looks at an embedded bus for new dispatches when idle "
-            "(on JetStream it waits on one held consumer instead)."
+            "Seconds the gateway waits before looking again for a bus that is not running yet. "
+            "New dispatches need no polling here: the bus's tail hands them over as they are stored "
+            "(an embedded bus looks for other processes' writes every 0.25 s, or bus.poll_interval if more)."
         ),
     )
     heartbeat_seconds: float = Field(

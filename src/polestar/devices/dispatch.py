@@ -1,11 +1,12 @@
 """Dispatches to devices: incidents assigned to a unit, pushed in bus order, resumable by sequence.
 
 The bus is the record. One tail task per hub process reads the dispatch
-subjects from the bus (through a ``BusTail``: on JetStream one consumer, held
-and fetched with a wait) and wakes the streams whose unit is assigned; a stream
-that reconnects with ``Last-Event-ID`` (the bus sequence of the last dispatch
-it saw) replays everything after it *from the bus*, so a device misses
-nothing that happened while it was away, across restarts and hub processes.
+subjects from the bus (through the bus contract's ``BusEngine.tail``; see
+``polestar.devices.tail``) and wakes the streams whose unit is assigned; a
+stream that reconnects with ``Last-Event-ID`` (the bus sequence of the last
+dispatch it saw) replays everything after it *from the bus*, so a device
+misses nothing that happened while it was away, across restarts and hub
+processes.
 Order is the bus's publish order, hence per incident the order CAD sent.
 
 A stream that falls too far behind is ended rather than left to buffer without
@@ -26,7 +27,7 @@ from polestar.audit import AuditError
 from polestar.background import stop_task
 from polestar.bus.contract import BusEngine, BusMessage
 from polestar.devices.config import DispatchConfig
-from polestar.devices.tail import BusTail, tail_for
+from polestar.devices.tail import BATCH, FETCH_WAIT, BusTail, tail_for
 from polestar.errors import PolestarError
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class DispatchFeed:
 
     async def _tail(self) -> None:
         tail: BusTail | None = None
+        tailed: BusEngine | None = None  # the engine ``tail`` reads (the bus component may replace it)
         try:
             while not self._stopping.is_set():
                 bus = self._bus()
@@ -114,13 +116,13 @@ class DispatchFeed:
                     if bus is None:
                         await asyncio.sleep(self.config.poll_seconds)
                         continue
-                    if tail is None or tail.bus is not bus:
+                    if tail is None or tailed is not bus:
                         if tail is not None:
                             await tail.close()
-                        tail = tail_for(bus, self.config.subjects, poll_seconds=self.config.poll_seconds)
+                        tail, tailed = tail_for(bus, self.config.subjects), bus
                     if self.position is None:
                         self.position = (await bus.stats()).last_sequence
-                    batch = await tail.fetch(self.position)
+                    batch = await tail.fetch(self.position, limit=BATCH, wait=FETCH_WAIT)
                     for message in batch.messages:
                         self._fan_out(message)
                     self.position = batch.position

@@ -14,9 +14,9 @@ from polestar.bus.config import JetStreamBusConfig, SqliteBusConfig
 from polestar.bus.contract import BusEngine, BusMessage
 from polestar.bus.jetstream import JetStreamEngine
 from polestar.bus.sqlite import SqliteEngine
-from polestar.devices import jetstream_tail
 from polestar.devices.config import DispatchConfig
 from polestar.devices.dispatch import DispatchFeed
+from polestar.devices.tail import FETCH_WAIT
 from polestar.errors import BusError
 from polestar.model import Envelope
 
@@ -127,54 +127,59 @@ async def test_a_stream_resumes_after_its_last_event_id_with_what_it_missed_then
     await stream.aclose()
 
 
-@pytest.mark.nats
-async def test_on_jetstream_an_idle_feed_creates_no_consumers_and_still_dispatches_at_once(
-    jetstream: JetStreamEngine, nats_url: str
+async def test_an_idle_feed_hands_a_dispatch_over_at_once_and_on_jetstream_holds_one_consumer(
+    engine: BusEngine, nats_url: str
 ) -> None:
-    engine = jetstream
-    monitor = await nats.connect(nats_url)
+    monitor = await nats.connect(nats_url) if isinstance(engine, JetStreamEngine) else None
     created: list[str] = []
 
     async def noted(msg: nats.aio.msg.Msg) -> None:
         created.append(msg.subject)
 
-    # Only this test's stream: other hubs on the same server create consumers of their own.
-    await monitor.subscribe(f"$JS.API.CONSUMER.CREATE.{engine.names.events_stream}.>", cb=noted)
-    await monitor.flush()
-    running = DispatchFeed(CONFIG, lambda: engine)  # polls every 0.05 s on the embedded bus
+    if monitor is not None and isinstance(engine, JetStreamEngine):
+        # Only this test's stream: other hubs on the same server create consumers of their own.
+        await monitor.subscribe(f"$JS.API.CONSUMER.CREATE.{engine.names.events_stream}.>", cb=noted)
+        await monitor.flush()
+    running = DispatchFeed(CONFIG, lambda: engine)
     await running.start()
     try:
         stream = running.follow("CX21", None)
         first = asyncio.ensure_future(take(stream, 1))
-        await asyncio.sleep(1.5)  # thirty polls' worth of quiet
+        await asyncio.sleep(2 * FETCH_WAIT + 0.5)  # quiet through more than two fetches' waits
+        sent = asyncio.get_running_loop().time()
         await dispatch(engine, "INC-20", "CX21")
         assert await first == ["INC-20"]
+        # Handed over as it is stored, not when the tail's pending fetch would have ended.
+        assert asyncio.get_running_loop().time() - sent < FETCH_WAIT / 2
         await stream.aclose()
     finally:
         await running.close()
-        await monitor.close()
-    assert len(created) == 1, created  # the tail's one consumer, held throughout
+        if monitor is not None:
+            await monitor.close()
+    if isinstance(engine, JetStreamEngine):
+        assert len(created) == 1, created  # the tail's one consumer, held throughout
 
 
 @pytest.mark.nats
 async def test_on_jetstream_a_consumer_the_server_lost_is_recreated_where_it_stopped(
-    jetstream: JetStreamEngine, monkeypatch: pytest.MonkeyPatch
+    jetstream: JetStreamEngine,
 ) -> None:
     engine = jetstream
-    monkeypatch.setattr(jetstream_tail, "CHECK_EVERY", 0.1)
-    tail = jetstream_tail.JetStreamTail(engine, ["incident.unit.assigned"], wait=0.2)
+    # The engine's tail, as tail_for makes it, but checking on its consumer after 0.1 s of quiet, not 30.
+    tail = engine.tail(CONFIG.subjects, check_every=0.1)
     try:
         first = await dispatch(engine, "INC-30", "CX21")
-        batch = await tail.fetch(first - 1)
+        batch = await tail.fetch(first - 1, wait=0.2)
         assert [m.envelope.subject for m in batch.messages] == ["INC-30"]
-        js = tail._context()
+        assert tail.created == 1
+        js = tail.context()
         stream = engine.names.events_stream
         for info in await js.consumers_info(stream):
             await js.delete_consumer(stream, info.name)  # as a restarted server would have
         for _ in range(3):
-            await tail.fetch(batch.position)  # quiet fetches notice the consumer is gone
+            await tail.fetch(batch.position, wait=0.2)  # quiet fetches notice the consumer is gone
         await dispatch(engine, "INC-31", "CX21")
-        again = await tail.fetch(batch.position)
+        again = await tail.fetch(batch.position, wait=0.2)
         assert [m.envelope.subject for m in again.messages] == ["INC-31"]
         assert tail.created == 2
     finally:
