@@ -12,6 +12,7 @@ from typing import Any
 from _store_world import Hub, envelope, hub, hub_config, prov, settled
 
 from polestar.model import Person
+from polestar.search import PersonQuery
 
 __all__ = ["hub", "hub_config"]  # fixtures, used by name
 
@@ -57,3 +58,21 @@ async def test_a_hidden_possible_match_leaves_the_officer_the_weak_one(hub: Hub)
     assert investigator[0][1] in {"strong", "possible"}
     assert "s1" not in [pid for pid, _ in investigator]  # far below the best: not shown
     assert await _shown(hub, OFFICER) == [("s1", "weak")]
+
+
+async def test_a_persons_merged_records_are_one_candidate_not_two_rivals(hub: Hub) -> None:
+    # Custody and CAD each hold Sarah; resolution merges the two records (same names, same date of
+    # birth). Both score alike against a mis-stated date, but they are one person: she is shown.
+    cad = Person(
+        id="s9",
+        name={"given": "Sarah", "family": "Browne"},
+        date_of_birth="1930-07-23",
+        provenance=prov("cad", 5),
+    )
+    await _publish(hub, [_sarah("s1", "1930-07-23"), cad])
+    merged = await hub.client.get("/store/records/s9", headers=hub.token(**INVESTIGATOR))
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["id"] == "s1"  # merged into the record held longest
+    assert await _shown(hub, OFFICER) == [("s1", "weak")]
+    index = hub.app.state.hub.store.index  # the library path, without screening
+    assert [(m.person_id, m.band) for m in await index.search(PersonQuery(**ASKED))] == [("s1", "weak")]

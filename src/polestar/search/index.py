@@ -195,7 +195,15 @@ class SearchIndex:
     def search_blocking(self, conn: Connection, query: PersonQuery) -> list[PersonMatch]:
         """``search`` on an open connection (for benchmarks and callers with their own thread)."""
         scorer = QueryScorer(query, self.model)
-        shown = ordered(query, self._read(conn, query, scorer), self.thresholds)[:FOLD_WINDOW]
+        scored = self._read(conn, query, scorer)
+        shown = ordered(query, scored, self.thresholds)[:FOLD_WINDOW]
+        if not shown and len(scored) > 1 and not query.include_below and has_store(conn):
+            # Nothing shown, perhaps only because a person's merged records tie, each standing in
+            # the other's way as a weak result: fold them first, so rivals are other people.
+            floor = self.thresholds.read_floor(query)
+            near = [s for s in scored if s[0] >= floor]
+            where = roots(conn, [pid for _, pid, _ in near])
+            shown = ordered(query, best_per_person(near, lambda s: where.get(s[1], s[1])), self.thresholds)
         where = roots(conn, [pid for _, pid, _ in shown]) if shown and has_store(conn) else {}
         kept: list[PersonMatch] = []
         seen: set[str] = set()
@@ -318,7 +326,9 @@ class SearchIndex:
     ) -> list[PersonMatch]:
         kept: list[PersonMatch] = []
         folded: set[str] = set()
-        for total, _, (root, (rows, held)) in ordered(query, seen, self.thresholds):
+        # One entry per person before ranking: a person's merged records are not rivals to a weak result.
+        people = best_per_person(seen, lambda s: s[2][0])
+        for total, _, (root, (rows, held)) in ordered(query, people, self.thresholds):
             if root not in folded:  # best first, so a survivor keeps its best-scoring record
                 folded.add(root)
                 kept.append(scorer.match(candidate_of(rows, held), self.thresholds.band(total), root))
@@ -344,6 +354,16 @@ class SearchIndex:
         """The keys held for one record, as the matcher compares them."""
         found = await self._run(lambda conn: load(conn, [record_id]))
         return found[0] if found else None
+
+
+def best_per_person(
+    scored: Iterable[tuple[float, str, T]], person: Callable[[tuple[float, str, T]], str]
+) -> list[tuple[float, str, T]]:
+    """Of (score, record id, anything), each ``person``'s best record (ties: lowest id), best first."""
+    kept: dict[str, tuple[float, str, T]] = {}
+    for entry in sorted(scored, key=lambda s: (-s[0], s[1])):
+        kept.setdefault(person(entry), entry)
+    return list(kept.values())
 
 
 def has_store(conn: Connection) -> bool:
