@@ -71,6 +71,8 @@ class IngestResult:
     accepted: tuple[PublishAck, ...] = ()
     event_ids: tuple[str, ...] = ()
     rejected: tuple[Rejection, ...] = ()
+    unmapped: tuple[str, ...] = ()
+    """Where each record was that its mapping made no event of (no output's ``when`` held): taken."""
 
     @property
     def complete(self) -> bool:

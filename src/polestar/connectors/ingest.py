@@ -137,13 +137,17 @@ class BusIngest:
         decoded = decode(raw.body, fmt, where=raw.reference, options=self.spec.codec)
         rejected = list(decoded.rejected)
         envelopes: list[Envelope] = []
+        unmapped: list[str] = []
         if fmt is RecordFormat.CLOUDEVENTS:
             for item in decoded.records:
                 _as_events(item, envelopes, rejected)
         else:
             mapping = self._mapping()
             for item in decoded.records:
+                before = (len(envelopes), len(rejected))
                 self._map(mapping, raw, item, envelopes, rejected)
+                if (len(envelopes), len(rejected)) == before:
+                    unmapped.append(item.where)  # the mapping says this record is no event: by design
         acks, refused = await self._publish(envelopes)
         rejected.extend(refused)
         accepted = [(env, ack) for env, ack in zip(envelopes, acks, strict=True) if ack is not None]
@@ -153,6 +157,7 @@ class BusIngest:
             accepted=tuple(ack for _, ack in accepted),
             event_ids=tuple(env.id for env, _ in accepted),
             rejected=tuple(rejected),
+            unmapped=tuple(unmapped),
         )
 
     def _mapping(self) -> InboundMapping:
@@ -268,6 +273,7 @@ def describe_result(result: IngestResult) -> dict[str, Any]:
     return {
         "accepted": len(result.event_ids),
         "event_ids": list(result.event_ids),
+        "unmapped": list(result.unmapped),
         "rejected": [
             {"where": r.where, "reason": r.reason, **({"field": r.field} if r.field else {})}
             for r in result.rejected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from fastapi import FastAPI
 from polestar.connectors.codecs import RecordFormat
 from polestar.connectors.http import HttpInbound, HttpInboundConfig, create_ingest_router
 from polestar.connectors.ingest import BusIngest
+from polestar.connectors.spec import ConnectorMappings, ConnectorSpec
 from polestar.model.envelope import Envelope
 
 LIMIT = 10 * 1024 * 1024
@@ -183,3 +185,53 @@ async def test_a_declared_oversized_body_is_refused_before_it_is_read(hub):
     )
     assert response.status_code == 413
     assert json.loads(response.text)["status"] == 413
+
+
+async def test_a_record_its_mapping_makes_no_event_of_is_taken_with_200_and_named(tmp_path):
+    # The force's CAD mapping makes CAD's crime-reference confirmation the hub's own link only for
+    # an incident made from a call (callId): for any other incident it is no event, by design. CAD
+    # must not be told its webhook body was unreadable.
+    loader = pytest.importorskip("polestar.mapping.loader")
+    folder = Path(__file__).parents[3] / "examples" / "force" / "integration" / "mappings"
+    mappings = loader.MappingSet.from_directory(folder)
+    spec = ConnectorSpec(
+        name="cad",
+        kind="http",
+        format=RecordFormat.JSON,
+        mapping=ConnectorMappings(inbound="cad-dispatch-json"),
+    )
+    event = {
+        "eventType": "CRIME_REFERENCE_LINKED",
+        "sequence": 4,
+        "incidentNumber": "INC-20261124-0099",
+        "created": "2026-11-24T01:59:10",
+        "lastUpdated": "2026-11-24T02:00:07",
+        "description": "walk-in report of a stolen bicycle",
+        "grade": "G4",
+        "status": "ASSIGNED",
+        "statusLog": [{"status": "GRADED", "at": "2026-11-24T01:59:10"}],
+        "units": [],
+        "location": {"street": "12 Station Road", "town": "Leeds", "postcode": "LS6 2AB"},
+        "crimeReference": "CRI-2026-000456",
+    }
+    async with open_bus(tmp_path) as bus:
+        endpoint = HttpInbound("cad", HttpInboundConfig())
+        await endpoint.start(BusIngest(bus, mappings.inbound, spec))
+        app = FastAPI()
+        app.include_router(create_ingest_router({"cad": endpoint}))
+        async with LocalServer(app) as server, httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            taken = await client.post("/ingest/cad", json=event, headers={"X-Request-Id": "r-7"})
+            made = await client.post(
+                "/ingest/cad", json={**event, "callId": "CH-20261124-00031"}, headers={"X-Request-Id": "r-8"}
+            )
+            empty = await client.post(
+                "/ingest/cad", content=b"[]", headers={"Content-Type": "application/json"}
+            )
+        published = await bus_envelopes(bus)
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["accepted"] == 0
+    assert taken.json()["rejected"] == []
+    assert taken.json()["unmapped"] == ["request r-7"]
+    assert made.status_code == 202, made.text
+    assert [e.type for e in published] == ["link.created"]
+    assert empty.status_code == 400  # no record at all is still a body that cannot be used
