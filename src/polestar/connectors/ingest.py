@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -51,6 +52,8 @@ EVENT_ID_NAMESPACE = uuid.UUID("4f1d4b3e-5c1a-4d7e-9a51-6b0c2f6e1a90")
 
 MappingLookup = Callable[[str], InboundMapping]
 """Finds an inbound mapping by name (raising ``KeyError`` if there is none); called per message."""
+
+logger = logging.getLogger(__name__)
 
 
 class UnsupportedContentType(InboundRefused):
@@ -148,6 +151,15 @@ class BusIngest:
                 self._map(mapping, raw, item, envelopes, rejected)
                 if (len(envelopes), len(rejected)) == before:
                     unmapped.append(item.where)  # the mapping says this record is no event: by design
+        if unmapped:
+            # Visible to the operator: a mapping's conditions leaving records out is design, or a gap.
+            logger.info(
+                "connector %s: %d record(s) made no event under mapping %s: %s",
+                self.spec.name,
+                len(unmapped),
+                self.spec.mapping.inbound,
+                ", ".join(unmapped[:5]) + (" ..." if len(unmapped) > 5 else ""),
+            )
         acks, refused = await self._publish(envelopes)
         rejected.extend(refused)
         accepted = [(env, ack) for env, ack in zip(envelopes, acks, strict=True) if ack is not None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -187,7 +188,7 @@ async def test_a_declared_oversized_body_is_refused_before_it_is_read(hub):
     assert json.loads(response.text)["status"] == 413
 
 
-async def test_a_record_its_mapping_makes_no_event_of_is_taken_with_200_and_named(tmp_path):
+async def test_a_record_its_mapping_makes_no_event_of_is_taken_with_200_and_named(tmp_path, caplog):
     # The force's CAD mapping makes CAD's crime-reference confirmation the hub's own link only for
     # an incident made from a call (callId): for any other incident it is no event, by design. CAD
     # must not be told its webhook body was unreadable.
@@ -214,6 +215,7 @@ async def test_a_record_its_mapping_makes_no_event_of_is_taken_with_200_and_name
         "location": {"street": "12 Station Road", "town": "Leeds", "postcode": "LS6 2AB"},
         "crimeReference": "CRI-2026-000456",
     }
+    caplog.set_level(logging.INFO, logger="polestar.connectors.ingest")
     async with open_bus(tmp_path) as bus:
         endpoint = HttpInbound("cad", HttpInboundConfig())
         await endpoint.start(BusIngest(bus, mappings.inbound, spec))
@@ -235,3 +237,4 @@ async def test_a_record_its_mapping_makes_no_event_of_is_taken_with_200_and_name
     assert made.status_code == 202, made.text
     assert [e.type for e in published] == ["link.created"]
     assert empty.status_code == 400  # no record at all is still a body that cannot be used
+    assert "cad: 1 record(s) made no event under mapping cad-dispatch-json: request r-7" in caplog.text
