@@ -186,6 +186,11 @@ class Resolver(ReviewQueue):
         for other in sorted(agreeing, key=lambda o: (o.created_at, o.id)):
             theirs = _strong(other.document, self.policy.strong_identifiers)
             why = f"same {', '.join(sorted(t for t, v in theirs.items() if strong.get(t) == v))}"
+            if survivor is not None and await self._kept_apart(survivor, other):
+                # A person undid a merge of the group this record joined with ``other``: the new
+                # record is no reason to join them again.
+                doubt = doubt or (other, f"{why}, but unmerged by a person from a record it was merged with")
+                continue
             folded = await self._fold(entity.id, other.id, why, strong)
             if folded is None:
                 doubt = doubt or (other, f"{why}, but merged meanwhile with a record that differs")
@@ -274,6 +279,15 @@ class Resolver(ReviewQueue):
             return one, other
         survivor, merged = elder(first, second)
         return survivor.id, merged.id
+
+    async def _kept_apart(self, survivor_id: str, other: StoredEntity) -> bool:
+        """True if a person undid a merge of any record of ``survivor_id``'s group with ``other``'s."""
+        group = await self.current(survivor_id)
+        members = [survivor_id] if group is None else [group.id, *group.merged_ids]
+        for member in members:
+            if await self.unmerged_before(member, other):
+                return True
+        return False
 
     async def unmerged_before(self, record_id: str, other: StoredEntity) -> bool:
         """True if a person undid a merge of ``record_id`` with ``other`` (or a record merged into it)."""

@@ -65,3 +65,19 @@ async def test_erasure_removes_the_persons_reviews(resolver):
     assert any(r.component == "resolution" for r in rows)
     await resolver.store.erase_subject("d1", actor="user:dpo", reason="s47 request")
     assert await resolver.reviews(status=None) == []
+
+
+async def test_a_new_holder_of_a_pnc_does_not_rejoin_two_records_a_person_unmerged(resolver):
+    # c1 and d1 share a PNC ID; a person decided they are two people and undid the merge. A third
+    # record with that PNC ID is folded with the eldest holder, never used to merge the two again.
+    await arrive(resolver, person("c1", "Robert", "Smith", identifiers=pnc(PNC_A)))
+    await arrive(resolver, person("d1", "Bobby", "Smyth", system="cad", identifiers=pnc(PNC_A)))
+    merged = await resolver.resolve("d1")
+    await resolver.store.unmerge(
+        merged.merge_id, actor="user:ds7", reason="PNC ID keyed against the wrong man"
+    )
+    await arrive(resolver, person("e1", "Rob", "Smith", system="rms", identifiers=pnc(PNC_A)))
+    result = await resolver.resolve("e1")
+    assert result.outcome is Outcome.MERGED
+    assert (await resolver.store.get("e1")).id == "c1"
+    assert (await resolver.store.get("d1")).id == "d1"  # still apart
