@@ -14,7 +14,7 @@ is between two survivors, so the result is one group, whoever got there first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from polestar.resolution.errors import ResolutionError
@@ -50,13 +50,15 @@ async def fold(
     *,
     actor: str,
     reason: str,
-    agrees: Callable[[StoredEntity], bool] | None = None,
+    agrees: Callable[[StoredEntity, StoredEntity], Awaitable[bool]] | None = None,
 ) -> Folded | None:
     """Make ``record_id``'s group and ``candidate_id``'s group one; None if that is no longer right.
 
-    ``agrees`` is asked about the candidate's survivor when it is no longer the record the
-    caller judged (the candidate was merged meanwhile): False leaves the two apart and
-    returns None, so the caller can queue a review instead.
+    ``agrees(mine, theirs)`` is asked about the two groups' survivors, as they are then,
+    before every merge: either side may have been merged with something else since the
+    caller judged the pair (by a resolution alongside, or by this one's earlier folds),
+    and the groups may now hold identifiers that differ, or records a person unmerged.
+    False leaves the two apart and returns None, so the caller can queue a review instead.
     """
     last: tuple[str, str] | None = None
     refused: MergeRefused | None = None
@@ -66,7 +68,7 @@ async def fold(
             raise ResolutionError(f"{record_id if mine is None else candidate_id} is no longer held")
         if mine.id == theirs.id:
             return Folded(mine.id, None)  # folded already (by a resolution running alongside)
-        if theirs.id != candidate_id and agrees is not None and not agrees(theirs):
+        if agrees is not None and not await agrees(mine, theirs):
             return None
         if refused is not None and (mine.id, theirs.id) == last:
             raise refused  # refused with nothing changed: not a race, the store's reason stands

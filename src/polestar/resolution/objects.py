@@ -14,6 +14,8 @@ review), as for people. Merges are the store's: recorded and reversible.
 
 from __future__ import annotations
 
+from functools import partial
+
 from rapidfuzz import fuzz, process
 
 from polestar.resolution.batch import current_batch
@@ -114,6 +116,22 @@ class ObjectResolver:
         why = "same postcode and address" if exact else f"same postcode, address {best[0]:.0f}% alike"
         return await self._decide(entity, other, why, certain=exact, score=best[0])
 
+    async def _groups_agree(self, record: dict[str, str], mine: StoredEntity, theirs: StoredEntity) -> bool:
+        """True if the two groups may be one: no VIN or UPRN differs, no pair was unmerged by a person.
+
+        ``record`` is the identifiers of the record being resolved (its group's survivor
+        may be another record by now). Asked before every merge (``folding.fold``).
+        """
+        held = object_identifiers(theirs.kind, theirs.document)
+        if not _same_where_both_known(record, held):
+            return False
+        if not _same_where_both_known(object_identifiers(mine.kind, mine.document), held):
+            return False
+        for member in (mine.id, *mine.merged_ids):
+            if await self.people.unmerged_before(member, theirs):
+                return False
+        return True
+
     async def _decide(
         self,
         entity: StoredEntity,
@@ -137,9 +155,7 @@ class ObjectResolver:
                     other.id,
                     actor=self.people.policy.actor,
                     reason=reason,
-                    agrees=lambda survivor: _same_where_both_known(
-                        mine, object_identifiers(survivor.kind, survivor.document)
-                    ),
+                    agrees=partial(self._groups_agree, mine),
                 )
             finally:
                 self.people.merging()

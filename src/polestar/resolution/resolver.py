@@ -186,14 +186,14 @@ class Resolver(ReviewQueue):
         for other in sorted(agreeing, key=lambda o: (o.created_at, o.id)):
             theirs = _strong(other.document, self.policy.strong_identifiers)
             why = f"same {', '.join(sorted(t for t, v in theirs.items() if strong.get(t) == v))}"
-            if survivor is not None and await self._kept_apart(survivor, other):
-                # A person undid a merge of the group this record joined with ``other``: the new
-                # record is no reason to join them again.
-                doubt = doubt or (other, f"{why}, but unmerged by a person from a record it was merged with")
-                continue
             folded = await self._fold(entity.id, other.id, why, strong)
             if folded is None:
-                doubt = doubt or (other, f"{why}, but merged meanwhile with a record that differs")
+                # The group this record is in by now (earlier folds, or a resolution alongside) holds
+                # an identifier that differs from ``other``'s group's, or a record a person unmerged.
+                doubt = doubt or (
+                    other,
+                    f"{why}, but its group now differs from the record's or was unmerged",
+                )
                 continue
             survivor = folded.survivor_id
             if first is None or first[1] is None:
@@ -280,14 +280,24 @@ class Resolver(ReviewQueue):
         survivor, merged = elder(first, second)
         return survivor.id, merged.id
 
-    async def _kept_apart(self, survivor_id: str, other: StoredEntity) -> bool:
-        """True if a person undid a merge of any record of ``survivor_id``'s group with ``other``'s."""
-        group = await self.current(survivor_id)
-        members = [survivor_id] if group is None else [group.id, *group.merged_ids]
-        for member in members:
-            if await self.unmerged_before(member, other):
-                return True
-        return False
+    async def groups_agree(self, mine: StoredEntity, theirs: StoredEntity) -> bool:
+        """True if the two groups may be one: no strong identifier differs, no pair was unmerged by a person.
+
+        Each group is its survivor and every record merged into it; a kind of identifier
+        differs when both groups hold it and share no value. Asked before every merge.
+        """
+        kinds = self.policy.strong_identifiers
+        held = []
+        for group in (mine, theirs):
+            found = await self.index.identifiers_of([group.id, *group.merged_ids])
+            found |= set(_strong(group.document, kinds).items())
+            held.append({kind: {v for t, v in found if t == kind} for kind in kinds})
+        if any(held[0][k] and held[1][k] and held[0][k].isdisjoint(held[1][k]) for k in kinds):
+            return False
+        for member in (mine.id, *mine.merged_ids):
+            if await self.unmerged_before(member, theirs):
+                return False
+        return True
 
     async def unmerged_before(self, record_id: str, other: StoredEntity) -> bool:
         """True if a person undid a merge of ``record_id`` with ``other`` (or a record merged into it)."""
@@ -302,7 +312,6 @@ class Resolver(ReviewQueue):
     ) -> Folded | None:
         """``folding.fold`` the record's group with ``other_id``'s; None if that group now disagrees."""
         reason = f"entity resolution: {why}" + (f" (score {score:.1f} bits)" if score is not None else "")
-        kinds = self.policy.strong_identifiers
         self.merging()
         try:
             return await fold(
@@ -311,7 +320,7 @@ class Resolver(ReviewQueue):
                 other_id,
                 actor=self.policy.actor,
                 reason=reason,
-                agrees=lambda survivor: not _conflicts(strong, _strong(survivor.document, kinds)),
+                agrees=self.groups_agree,
             )
         finally:
             self.merging()

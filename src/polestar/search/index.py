@@ -345,6 +345,23 @@ class SearchIndex:
             found.update(conn.execute(select(t.person_id).where(t.type == kind, t.value == value)).scalars())
         return found
 
+    async def identifiers_of(self, record_ids: Collection[str]) -> set[tuple[str, str]]:
+        """(type, canonical value) of every identifier these records hold (each record's own)."""
+        wanted = sorted(set(record_ids))
+
+        def work(conn: Connection) -> set[tuple[str, str]]:
+            t = person_identifiers.c
+            found: set[tuple[str, str]] = set()
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                found.update(
+                    (r.type, r.value)
+                    for r in conn.execute(select(t.type, t.value).where(t.person_id.in_(chunk)))
+                )
+            return found
+
+        return await self._run(work)
+
     async def holders(self, identifiers: Iterable[tuple[str, str]]) -> set[str]:
         """Records holding any of these identifiers (not folded through merges)."""
         wanted = list(identifiers)
