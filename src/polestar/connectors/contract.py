@@ -72,7 +72,7 @@ class IngestResult:
     event_ids: tuple[str, ...] = ()
     rejected: tuple[Rejection, ...] = ()
     unmapped: tuple[str, ...] = ()
-    """Where each record was that its mapping made no event of (no output's ``when`` held): taken."""
+    """Where each record was that its mapping made no event of by design (``ignore_when``): taken."""
 
     @property
     def complete(self) -> bool:

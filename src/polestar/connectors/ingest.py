@@ -150,7 +150,7 @@ class BusIngest:
                 before = (len(envelopes), len(rejected))
                 self._map(mapping, raw, item, envelopes, rejected)
                 if (len(envelopes), len(rejected)) == before:
-                    unmapped.append(item.where)  # the mapping says this record is no event: by design
+                    unmapped.append(item.where)  # the mapping says this record is no event (ignore_when)
         if unmapped:
             # Visible to the operator: a mapping's conditions leaving records out is design, or a gap.
             logger.info(

@@ -47,21 +47,32 @@ class DeclarativeInboundMapping:
         outputs: tuple[CompiledOutput, ...],
         provenance: Node | None,
         code_lists: Mapping[str, CodeList],
+        ignore: Expression | None = None,
     ) -> None:
         self.name = name
         self.outputs = outputs
         self._provenance = provenance
         self._code_lists = code_lists
+        self._ignore = ignore
 
     def to_canonical(self, record: Any, context: MappingContext) -> list[Envelope]:
         """The events ``record`` gives; ``MappingFailed`` names the canonical field and the record."""
         events: list[Envelope] = []
         try:
             with scoped(Scope(record, context, self._code_lists)) as scope:
+                if self._ignore is not None and truthy(self._ignore.evaluate(record, "ignore_when")):
+                    return []  # no event, by the mapping's design
                 for output in self.outputs:
                     events.extend(self._output(output, record, context, scope))
         except MappingFailed as exc:
             raise MappingFailed(exc.reason, field=exc.field, where=exc.where or context.where) from None
+        if not events:
+            raise MappingFailed(
+                f"no output of mapping {self.name!r} applies to this record (no `when` held) "
+                "and its `ignore_when` does not cover it",
+                field="outputs",
+                where=context.where,
+            )
         return events
 
     def _output(
@@ -141,7 +152,13 @@ def compile_inbound(
         seen.append(name)
         if compiled is not None:
             outputs.append(compiled)
-    return DeclarativeInboundMapping(spec.name, tuple(outputs), provenance, code_lists), problems
+    ignore: Expression | None = None
+    if spec.ignore_when is not None:
+        compiler = TreeCompiler(Names(code_lists))
+        ignore = compiler.expression(spec.ignore_when, (*path, "ignore_when"))
+        problems.extend(compiler.problems)
+    mapping = DeclarativeInboundMapping(spec.name, tuple(outputs), provenance, code_lists, ignore)
+    return mapping, problems
 
 
 def _compile_output(

@@ -187,6 +187,15 @@ class InboundMappingSpec(_Spec):
         ],
     )
     outputs: list[OutputSpec] = Field(min_length=1, description="The events made from each record, in order.")
+    ignore_when: Expression | None = Field(
+        default=None,
+        description=(
+            "Records for which this is true make no event, by design: they are taken and listed as "
+            "`unmapped`. A record no output applies to, and this does not cover, is rejected "
+            "(a misspelt event type must not vanish)."
+        ),
+        examples=["eventType == 'CRIME_REFERENCE_LINKED' && !callId"],
+    )
 
 
 class OutboundMappingSpec(_Spec):

@@ -190,8 +190,8 @@ async def test_a_declared_oversized_body_is_refused_before_it_is_read(hub):
 
 async def test_a_record_its_mapping_makes_no_event_of_is_taken_with_200_and_named(tmp_path, caplog):
     # The force's CAD mapping makes CAD's crime-reference confirmation the hub's own link only for
-    # an incident made from a call (callId): for any other incident it is no event, by design. CAD
-    # must not be told its webhook body was unreadable.
+    # an incident made from a call (callId): for any other incident it is no event, by design
+    # (`ignore_when`). CAD must not be told its webhook body was unreadable.
     loader = pytest.importorskip("polestar.mapping.loader")
     folder = Path(__file__).parents[3] / "examples" / "force" / "integration" / "mappings"
     mappings = loader.MappingSet.from_directory(folder)
@@ -229,6 +229,7 @@ async def test_a_record_its_mapping_makes_no_event_of_is_taken_with_200_and_name
             empty = await client.post(
                 "/ingest/cad", content=b"[]", headers={"Content-Type": "application/json"}
             )
+            misspelt = await client.post("/ingest/cad", json={**event, "eventType": "INCIDENT_CRATED"})
         published = await bus_envelopes(bus)
     assert taken.status_code == 200, taken.text
     assert taken.json()["accepted"] == 0
@@ -237,4 +238,9 @@ async def test_a_record_its_mapping_makes_no_event_of_is_taken_with_200_and_name
     assert made.status_code == 202, made.text
     assert [e.type for e in published] == ["link.created"]
     assert empty.status_code == 400  # no record at all is still a body that cannot be used
+    # An event type the mapping neither maps nor ignores must not vanish: it is rejected, named.
+    assert misspelt.status_code == 422, misspelt.text
+    [rejected] = misspelt.json()["rejected"]
+    assert rejected["field"] == "outputs"
+    assert "no output of mapping 'cad-dispatch-json' applies" in rejected["reason"]
     assert "cad: 1 record(s) made no event under mapping cad-dispatch-json: request r-7" in caplog.text

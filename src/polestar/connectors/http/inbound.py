@@ -9,8 +9,10 @@ The hub mounts one router for every HTTP connector::
 Answers (errors are RFC 9457 ``application/problem+json``):
 
 =====  ====================================================================
-200    every record read, none an event: the mapping's conditions (``when``)
-       make no event of them (``unmapped`` lists where); nothing to resend
+200    every record read, none an event: the mapping's ``ignore_when`` says
+       they make none, by design (``unmapped`` lists where); nothing to resend.
+       A record no output applies to and ``ignore_when`` does not cover is
+       rejected (422/207), so a misspelt event type never vanishes
 202    every record accepted; the body lists the event ids, now durable
 207    some records accepted (published) and some rejected: the body lists
        both; resubmit only the rejected ones. A batch is *partial*, not
@@ -140,7 +142,7 @@ _PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 def _answer(connector: str, result: IngestResult, path: str) -> Response:
     summary = {"connector": connector, **describe_result(result)}
     if not result.event_ids and not result.rejected:
-        if result.unmapped:  # read and mapped; the mapping's conditions make no event of it
+        if result.unmapped:  # read; the mapping's ignore_when makes no event of them, by design
             return JSONResponse(summary, status_code=HTTPStatus.OK)
         return problem(HTTPStatus.BAD_REQUEST, "the body holds no records", path)
     if not result.event_ids:
