@@ -305,7 +305,9 @@ class SearchIndex:
         floor = max(t.read_floor(query), best[0][0] - t.clear)
         near = await self._run(lambda conn: self._scored(conn, query, scorer, floor))
         rivals = sorted((s for s in near if s[0] >= floor), key=lambda s: (-s[0], s[1]))
-        seen = await self._screened(query.model_copy(update={"include_below": True}), scorer, rivals, visible)
+        # The best visible person and the next are all the "clear" test needs, whatever ``limit`` is.
+        pair = query.model_copy(update={"include_below": True, "limit": 2})
+        seen = await self._screened(pair, scorer, rivals, visible)
         return self._folded(query, scorer, seen)
 
     def _ranked_blocking(self, conn: Connection, query: PersonQuery, scorer: QueryScorer) -> list[Scored]:
