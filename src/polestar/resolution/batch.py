@@ -38,6 +38,7 @@ from polestar.resolution.records import Resolution, ReviewStatus
 from polestar.resolution.tables import reviews
 from polestar.store import Outcome as ApplyOutcome
 from polestar.store import StoredEntity
+from polestar.store.tables import entities
 
 RESOLVED_FIELDS: dict[str, frozenset[str]] = {
     "person": frozenset({"name", "aliases", "date_of_birth", "gender", "identifiers"}),
@@ -108,6 +109,14 @@ class ResolutionBatch:
             pending.update({(r.record_id, r.candidate_id): str(r.id) for r in rows})
         now = utcnow()
         fresh = [r for r in held if (r.record_id, r.candidate_id) not in pending]
+        if fresh:
+            # A record erased while the batch ran is gone: no review written after may name it.
+            named = sorted({r.record_id for r in fresh} | {r.candidate_id for r in fresh})
+            there: set[str] = set()
+            for start in range(0, len(named), 800):
+                ids = named[start : start + 800]
+                there.update(conn.execute(select(entities.c.id).where(entities.c.id.in_(ids))).scalars())
+            fresh = [r for r in fresh if r.record_id in there and r.candidate_id in there]
         if fresh:
             conn.execute(
                 reviews.insert(),

@@ -58,3 +58,12 @@ async def test_two_records_of_one_person_in_a_batch_reach_one_merge(resolver):
     assert {d.outcome for d in decided} == {Outcome.MERGED}
     assert [m.merged_id for m in await resolver.store.merges("c1") if m.active] == ["d1"]
     assert (await resolver.store.get("d1")).id == "c1"
+
+
+async def test_a_record_erased_while_its_batch_runs_is_named_by_no_review(resolver):
+    await arrive(resolver, person("c1", "Robert", "Smith", date_of_birth="1985"))
+    await arrive(resolver, person("d1", "Robert", "Smith", date_of_birth="1985", system="cad"))
+    async with resolver.batched():
+        assert (await resolver.resolve("d1")).outcome is Outcome.REVIEW  # held for the batch's write
+        await resolver.store.erase_subject("d1", actor="user:dpo", reason="s47 request")
+    assert await resolver.reviews(status=None) == []
