@@ -197,14 +197,16 @@ class SearchIndex:
         scorer = QueryScorer(query, self.model)
         scored = self._read(conn, query, scorer)
         shown = ordered(query, scored, self.thresholds)[:FOLD_WINDOW]
+        where: dict[str, str] = {}
         if not shown and len(scored) > 1 and not query.include_below and has_store(conn):
             # Nothing shown, perhaps only because a person's merged records tie, each standing in
             # the other's way as a weak result: fold them first, so rivals are other people.
             floor = self.thresholds.read_floor(query)
             near = [s for s in scored if s[0] >= floor]
-            where = roots(conn, [pid for _, pid, _ in near])
+            where = roots(conn, [pid for _, pid, _ in near])  # covers whatever is shown from ``near``
             shown = ordered(query, best_per_person(near, lambda s: where.get(s[1], s[1])), self.thresholds)
-        where = roots(conn, [pid for _, pid, _ in shown]) if shown and has_store(conn) else {}
+        elif shown and has_store(conn):
+            where = roots(conn, [pid for _, pid, _ in shown])
         kept: list[PersonMatch] = []
         seen: set[str] = set()
         for total, pid, (rows, held) in shown:  # best first, so a survivor keeps its best-scoring record

@@ -87,6 +87,10 @@ TRIGRAM_INDEX = "ix_search_vehicle_mark_trigrams"
 """PostgreSQL only: a ``pg_trgm`` GIN index on ``mark``, for contains patterns (``*12C*``)."""
 
 
+TRIGRAM_SCHEMA = "public"
+"""Where ``pg_trgm`` is installed when it is not there yet: outside any one hub's schema."""
+
+
 def create_trigram_index(conn: Connection) -> bool:
     """Make ``TRIGRAM_INDEX`` on PostgreSQL (installing ``pg_trgm`` if allowed); False if it cannot be.
 
@@ -121,10 +125,6 @@ def create_trigram_index(conn: Connection) -> bool:
         )
     )
     return True
-
-
-TRIGRAM_SCHEMA = "public"
-"""Where ``pg_trgm`` is installed when it is not there yet: outside any one hub's schema."""
 
 
 def _trigram_schema(conn: Connection) -> str | None:

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from polestar.search import BirthDate, NameKeys, PersonKeys, PersonQuery, SearchIndex, people
+from polestar.search import PersonQuery, SearchIndex, people
 from polestar.search.blocking import KINDS, rules
 from polestar.search.names import canonical, phonetic
 from polestar.search.query import Band
 from polestar.search.ranking import QueryScorer
 from polestar.search.tables import metadata
+from polestar.search.testing import put_people
 from polestar.store.engines import postgres_engine, sqlite_engine
 
 PEOPLE = [
@@ -39,9 +40,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         url = request.getfixturevalue("postgres_url")
         engine = postgres_engine(url, schema=request.getfixturevalue("postgres_schema"))
     metadata.create_all(engine)
-    keys = [PersonKeys(pid, (NameKeys.of(g, f),), BirthDate.parse(b)) for pid, g, f, b in PEOPLE]
-    with engine.begin() as conn:
-        SearchIndex(engine).put_blocking(conn, keys)
+    put_people(engine, PEOPLE)
     yield engine
     engine.dispose()
 

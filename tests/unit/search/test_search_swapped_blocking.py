@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from polestar.search import BirthDate, NameKeys, PersonKeys, PersonQuery, SearchIndex
+from polestar.search import PersonQuery
 from polestar.search.people import candidates
 from polestar.search.tables import metadata
+from polestar.search.testing import put_people
 from polestar.store.engines import sqlite_engine
 
 PEOPLE = [
@@ -25,9 +26,7 @@ PEOPLE = [
 def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = sqlite_engine(tmp_path / "keys.sqlite3", synchronous="OFF")
     metadata.create_all(engine)
-    keys = [PersonKeys(pid, (NameKeys.of(g, f),), BirthDate.parse(b)) for pid, g, f, b in PEOPLE]
-    with engine.begin() as conn:
-        SearchIndex(engine).put_blocking(conn, keys)
+    put_people(engine, PEOPLE)
     yield engine
     engine.dispose()
 

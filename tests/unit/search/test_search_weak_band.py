@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from polestar.search import BirthDate, MatchModel, NameKeys, PersonKeys, PersonQuery, SearchIndex
+from polestar.search import BirthDate, MatchModel, NameKeys, PersonQuery, SearchIndex
 from polestar.search.bounds import ScoreBounds
 from polestar.search.people import Candidate, Thresholds, rank
 from polestar.search.query import Band
 from polestar.search.ranking import QueryScorer, ordered, weak_applies
 from polestar.search.tables import metadata
+from polestar.search.testing import put_people
 from polestar.store.engines import sqlite_engine
 
 BOTH_NAMES = PersonQuery(given="Sarah", family="Browne", date_of_birth="1997")
@@ -98,18 +99,12 @@ def index(tmp_path: Path) -> Iterator[tuple[Engine, SearchIndex]]:
     engine.dispose()
 
 
-def _put(engine: Engine, index: SearchIndex, people: list[tuple[str, str, str, str]]) -> None:
-    keys = [PersonKeys(pid, (NameKeys.of(g, f),), BirthDate.parse(b)) for pid, g, f, b in people]
-    with engine.begin() as conn:
-        index.put_blocking(conn, keys)
-
-
 OTHERS = [("m1", "Mary", "Jones", "1961-02-03"), ("m2", "Peter", "Walsh", "1975-05-05")]
 
 
 def test_both_names_with_a_mis_stated_date_of_birth_are_found_as_weak(index):
     engine, search = index
-    _put(engine, search, [("s1", "Sarah", "Browne", "1930-07-23"), *OTHERS])
+    put_people(engine, [("s1", "Sarah", "Browne", "1930-07-23"), *OTHERS])
     with engine.connect() as conn:
         found = search.search_blocking(conn, BOTH_NAMES)
     assert [(m.person_id, m.band) for m in found] == [("s1", Band.WEAK)]
@@ -117,7 +112,7 @@ def test_both_names_with_a_mis_stated_date_of_birth_are_found_as_weak(index):
 
 def test_two_records_sharing_the_names_show_nothing(index):
     engine, search = index
-    _put(engine, search, [("s1", "Sarah", "Browne", "1930-07-23"), ("s2", "Sarah", "Browne", "1950-01-02")])
+    put_people(engine, [("s1", "Sarah", "Browne", "1930-07-23"), ("s2", "Sarah", "Browne", "1950-01-02")])
     with engine.connect() as conn:
         assert search.search_blocking(conn, BOTH_NAMES) == []
 
@@ -127,7 +122,7 @@ def test_a_runner_up_that_could_never_be_possible_is_still_read_and_stops_the_we
     # "possible" even at best, so pruning at "possible" would leave her unread, and Sarah
     # Browne would look clear. She is within 3 bits of Sarah Browne, so nothing is shown.
     engine, search = index
-    _put(engine, search, [("s1", "Sarah", "Browne", "1930-07-23"), ("j1", "Sarah", "Jones", "1997-04-04")])
+    put_people(engine, [("s1", "Sarah", "Browne", "1930-07-23"), ("j1", "Sarah", "Jones", "1997-04-04")])
     with engine.connect() as conn:
         assert search.search_blocking(conn, BOTH_NAMES) == []
         everything = search.search_blocking(conn, BOTH_NAMES.model_copy(update={"include_below": True}))
